@@ -24,37 +24,45 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n2fundguard/physician_codes/v1/physician_codes.proto\x12\x1c\x66undguard.physician_codes.v1\"r\n\x0bInstitution\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x10\n\x08\x64ivision\x18\x05 \x01(\t\x12\x18\n\x10\x61greement_status\x18\x06 \x01(\t\"}\n\x05Staff\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x11\n\tdept_code\x18\x05 \x01(\t\x12\x18\n\x10id_number_masked\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\"b\n\x0cRegistration\x12\x12\n\nstaff_code\x18\x01 \x01(\t\x12\x18\n\x10institution_code\x18\x02 \x01(\t\x12\x12\n\nvalid_from\x18\x03 \x01(\t\x12\x10\n\x08valid_to\x18\x04 \x01(\t\"n\n\x18UpsertInstitutionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12>\n\x0binstitution\x18\x02 \x01(\x0b\x32).fundguard.physician_codes.v1.Institution\"o\n\x12UpsertStaffRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x32\n\x05staff\x18\x02 \x01(\x0b\x32#.fundguard.physician_codes.v1.Staff\x12\x11\n\tid_number\x18\x03 \x01(\t\"n\n\x16\x41\x64\x64RegistrationRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12@\n\x0cregistration\x18\x02 \x01(\x0b\x32*.fundguard.physician_codes.v1.Registration\"\x1f\n\x0fGetStaffRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"c\n\x0c\x42indingQuery\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x12\n\nstaff_code\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x14\n\x0cservice_date\x18\x04 \x01(\t\"m\n\rBindingResult\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12;\n\x06status\x18\x02 \x01(\x0e\x32+.fundguard.physician_codes.v1.BindingStatus\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"R\n\x15VerifyBindingsRequest\x12\x39\n\x05lines\x18\x01 \x03(\x0b\x32*.fundguard.physician_codes.v1.BindingQuery\"V\n\x16VerifyBindingsResponse\x12<\n\x07results\x18\x01 \x03(\x0b\x32+.fundguard.physician_codes.v1.BindingResult*\xeb\x01\n\rBindingStatus\x12\x1e\n\x1a\x42INDING_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42INDING_STATUS_VALID\x10\x01\x12\x1f\n\x1b\x42INDING_STATUS_UNKNOWN_CODE\x10\x02\x12!\n\x1d\x42INDING_STATUS_NOT_REGISTERED\x10\x03\x12\x1c\n\x18\x42INDING_STATUS_SUSPENDED\x10\x04\x12\x1d\n\x19\x42INDING_STATUS_TERMINATED\x10\x05\x12\x1f\n\x1b\x42INDING_STATUS_MISSING_CODE\x10\x06\x32\xc7\x04\n\x15PhysicianCodesService\x12v\n\x11UpsertInstitution\x12\x36.fundguard.physician_codes.v1.UpsertInstitutionRequest\x1a).fundguard.physician_codes.v1.Institution\x12\x64\n\x0bUpsertStaff\x12\x30.fundguard.physician_codes.v1.UpsertStaffRequest\x1a#.fundguard.physician_codes.v1.Staff\x12s\n\x0f\x41\x64\x64Registration\x12\x34.fundguard.physician_codes.v1.AddRegistrationRequest\x1a*.fundguard.physician_codes.v1.Registration\x12^\n\x08GetStaff\x12-.fundguard.physician_codes.v1.GetStaffRequest\x1a#.fundguard.physician_codes.v1.Staff\x12{\n\x0eVerifyBindings\x12\x33.fundguard.physician_codes.v1.VerifyBindingsRequest\x1a\x34.fundguard.physician_codes.v1.VerifyBindingsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n2fundguard/physician_codes/v1/physician_codes.proto\x12\x1c\x66undguard.physician_codes.v1\"\x88\x01\n\x13SuspendStaffRequest\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x12\n\nstaff_code\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x12\n\ndecided_by\x18\x06 \x01(\t\"\x8f\x01\n\x15TerminateStaffRequest\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x12\n\nstaff_code\x18\x02 \x01(\t\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\t\x12\x11\n\tban_until\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x12\n\ndecided_by\x18\x06 \x01(\t\"h\n\x13LiftSanctionRequest\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x18\n\x10lift_decision_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\ndecided_by\x18\x04 \x01(\t\"\\\n\x10SanctionResponse\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61lready_applied\x18\x02 \x01(\x08\x12\x1a\n\x12staff_status_today\x18\x03 \x01(\t\"r\n\x0bInstitution\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x10\n\x08\x64ivision\x18\x05 \x01(\t\x12\x18\n\x10\x61greement_status\x18\x06 \x01(\t\"}\n\x05Staff\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x11\n\tdept_code\x18\x05 \x01(\t\x12\x18\n\x10id_number_masked\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\"b\n\x0cRegistration\x12\x12\n\nstaff_code\x18\x01 \x01(\t\x12\x18\n\x10institution_code\x18\x02 \x01(\t\x12\x12\n\nvalid_from\x18\x03 \x01(\t\x12\x10\n\x08valid_to\x18\x04 \x01(\t\"n\n\x18UpsertInstitutionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12>\n\x0binstitution\x18\x02 \x01(\x0b\x32).fundguard.physician_codes.v1.Institution\"o\n\x12UpsertStaffRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x32\n\x05staff\x18\x02 \x01(\x0b\x32#.fundguard.physician_codes.v1.Staff\x12\x11\n\tid_number\x18\x03 \x01(\t\"n\n\x16\x41\x64\x64RegistrationRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12@\n\x0cregistration\x18\x02 \x01(\x0b\x32*.fundguard.physician_codes.v1.Registration\"\x1f\n\x0fGetStaffRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"c\n\x0c\x42indingQuery\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x12\n\nstaff_code\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x14\n\x0cservice_date\x18\x04 \x01(\t\"m\n\rBindingResult\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12;\n\x06status\x18\x02 \x01(\x0e\x32+.fundguard.physician_codes.v1.BindingStatus\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"R\n\x15VerifyBindingsRequest\x12\x39\n\x05lines\x18\x01 \x03(\x0b\x32*.fundguard.physician_codes.v1.BindingQuery\"V\n\x16VerifyBindingsResponse\x12<\n\x07results\x18\x01 \x03(\x0b\x32+.fundguard.physician_codes.v1.BindingResult*\xeb\x01\n\rBindingStatus\x12\x1e\n\x1a\x42INDING_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42INDING_STATUS_VALID\x10\x01\x12\x1f\n\x1b\x42INDING_STATUS_UNKNOWN_CODE\x10\x02\x12!\n\x1d\x42INDING_STATUS_NOT_REGISTERED\x10\x03\x12\x1c\n\x18\x42INDING_STATUS_SUSPENDED\x10\x04\x12\x1d\n\x19\x42INDING_STATUS_TERMINATED\x10\x05\x12\x1f\n\x1b\x42INDING_STATUS_MISSING_CODE\x10\x06\x32\xa4\x07\n\x15PhysicianCodesService\x12v\n\x11UpsertInstitution\x12\x36.fundguard.physician_codes.v1.UpsertInstitutionRequest\x1a).fundguard.physician_codes.v1.Institution\x12\x64\n\x0bUpsertStaff\x12\x30.fundguard.physician_codes.v1.UpsertStaffRequest\x1a#.fundguard.physician_codes.v1.Staff\x12s\n\x0f\x41\x64\x64Registration\x12\x34.fundguard.physician_codes.v1.AddRegistrationRequest\x1a*.fundguard.physician_codes.v1.Registration\x12^\n\x08GetStaff\x12-.fundguard.physician_codes.v1.GetStaffRequest\x1a#.fundguard.physician_codes.v1.Staff\x12{\n\x0eVerifyBindings\x12\x33.fundguard.physician_codes.v1.VerifyBindingsRequest\x1a\x34.fundguard.physician_codes.v1.VerifyBindingsResponse\x12q\n\x0cSuspendStaff\x12\x31.fundguard.physician_codes.v1.SuspendStaffRequest\x1a..fundguard.physician_codes.v1.SanctionResponse\x12u\n\x0eTerminateStaff\x12\x33.fundguard.physician_codes.v1.TerminateStaffRequest\x1a..fundguard.physician_codes.v1.SanctionResponse\x12q\n\x0cLiftSanction\x12\x31.fundguard.physician_codes.v1.LiftSanctionRequest\x1a..fundguard.physician_codes.v1.SanctionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fundguard.physician_codes.v1.physician_codes_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BINDINGSTATUS']._serialized_start=1182
-  _globals['_BINDINGSTATUS']._serialized_end=1417
-  _globals['_INSTITUTION']._serialized_start=84
-  _globals['_INSTITUTION']._serialized_end=198
-  _globals['_STAFF']._serialized_start=200
-  _globals['_STAFF']._serialized_end=325
-  _globals['_REGISTRATION']._serialized_start=327
-  _globals['_REGISTRATION']._serialized_end=425
-  _globals['_UPSERTINSTITUTIONREQUEST']._serialized_start=427
-  _globals['_UPSERTINSTITUTIONREQUEST']._serialized_end=537
-  _globals['_UPSERTSTAFFREQUEST']._serialized_start=539
-  _globals['_UPSERTSTAFFREQUEST']._serialized_end=650
-  _globals['_ADDREGISTRATIONREQUEST']._serialized_start=652
-  _globals['_ADDREGISTRATIONREQUEST']._serialized_end=762
-  _globals['_GETSTAFFREQUEST']._serialized_start=764
-  _globals['_GETSTAFFREQUEST']._serialized_end=795
-  _globals['_BINDINGQUERY']._serialized_start=797
-  _globals['_BINDINGQUERY']._serialized_end=896
-  _globals['_BINDINGRESULT']._serialized_start=898
-  _globals['_BINDINGRESULT']._serialized_end=1007
-  _globals['_VERIFYBINDINGSREQUEST']._serialized_start=1009
-  _globals['_VERIFYBINDINGSREQUEST']._serialized_end=1091
-  _globals['_VERIFYBINDINGSRESPONSE']._serialized_start=1093
-  _globals['_VERIFYBINDINGSRESPONSE']._serialized_end=1179
-  _globals['_PHYSICIANCODESSERVICE']._serialized_start=1420
-  _globals['_PHYSICIANCODESSERVICE']._serialized_end=2003
+  _globals['_BINDINGSTATUS']._serialized_start=1667
+  _globals['_BINDINGSTATUS']._serialized_end=1902
+  _globals['_SUSPENDSTAFFREQUEST']._serialized_start=85
+  _globals['_SUSPENDSTAFFREQUEST']._serialized_end=221
+  _globals['_TERMINATESTAFFREQUEST']._serialized_start=224
+  _globals['_TERMINATESTAFFREQUEST']._serialized_end=367
+  _globals['_LIFTSANCTIONREQUEST']._serialized_start=369
+  _globals['_LIFTSANCTIONREQUEST']._serialized_end=473
+  _globals['_SANCTIONRESPONSE']._serialized_start=475
+  _globals['_SANCTIONRESPONSE']._serialized_end=567
+  _globals['_INSTITUTION']._serialized_start=569
+  _globals['_INSTITUTION']._serialized_end=683
+  _globals['_STAFF']._serialized_start=685
+  _globals['_STAFF']._serialized_end=810
+  _globals['_REGISTRATION']._serialized_start=812
+  _globals['_REGISTRATION']._serialized_end=910
+  _globals['_UPSERTINSTITUTIONREQUEST']._serialized_start=912
+  _globals['_UPSERTINSTITUTIONREQUEST']._serialized_end=1022
+  _globals['_UPSERTSTAFFREQUEST']._serialized_start=1024
+  _globals['_UPSERTSTAFFREQUEST']._serialized_end=1135
+  _globals['_ADDREGISTRATIONREQUEST']._serialized_start=1137
+  _globals['_ADDREGISTRATIONREQUEST']._serialized_end=1247
+  _globals['_GETSTAFFREQUEST']._serialized_start=1249
+  _globals['_GETSTAFFREQUEST']._serialized_end=1280
+  _globals['_BINDINGQUERY']._serialized_start=1282
+  _globals['_BINDINGQUERY']._serialized_end=1381
+  _globals['_BINDINGRESULT']._serialized_start=1383
+  _globals['_BINDINGRESULT']._serialized_end=1492
+  _globals['_VERIFYBINDINGSREQUEST']._serialized_start=1494
+  _globals['_VERIFYBINDINGSREQUEST']._serialized_end=1576
+  _globals['_VERIFYBINDINGSRESPONSE']._serialized_start=1578
+  _globals['_VERIFYBINDINGSRESPONSE']._serialized_end=1664
+  _globals['_PHYSICIANCODESSERVICE']._serialized_start=1905
+  _globals['_PHYSICIANCODESSERVICE']._serialized_end=2837
 # @@protoc_insertion_point(module_scope)

@@ -24,6 +24,60 @@ BINDING_STATUS_SUSPENDED: BindingStatus
 BINDING_STATUS_TERMINATED: BindingStatus
 BINDING_STATUS_MISSING_CODE: BindingStatus
 
+class SuspendStaffRequest(_message.Message):
+    __slots__ = ("decision_id", "staff_code", "start_date", "end_date", "reason", "decided_by")
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    STAFF_CODE_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    staff_code: str
+    start_date: str
+    end_date: str
+    reason: str
+    decided_by: str
+    def __init__(self, decision_id: _Optional[str] = ..., staff_code: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., reason: _Optional[str] = ..., decided_by: _Optional[str] = ...) -> None: ...
+
+class TerminateStaffRequest(_message.Message):
+    __slots__ = ("decision_id", "staff_code", "effective_date", "ban_until", "reason", "decided_by")
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    STAFF_CODE_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_DATE_FIELD_NUMBER: _ClassVar[int]
+    BAN_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    staff_code: str
+    effective_date: str
+    ban_until: str
+    reason: str
+    decided_by: str
+    def __init__(self, decision_id: _Optional[str] = ..., staff_code: _Optional[str] = ..., effective_date: _Optional[str] = ..., ban_until: _Optional[str] = ..., reason: _Optional[str] = ..., decided_by: _Optional[str] = ...) -> None: ...
+
+class LiftSanctionRequest(_message.Message):
+    __slots__ = ("decision_id", "lift_decision_id", "reason", "decided_by")
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    LIFT_DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    lift_decision_id: str
+    reason: str
+    decided_by: str
+    def __init__(self, decision_id: _Optional[str] = ..., lift_decision_id: _Optional[str] = ..., reason: _Optional[str] = ..., decided_by: _Optional[str] = ...) -> None: ...
+
+class SanctionResponse(_message.Message):
+    __slots__ = ("decision_id", "already_applied", "staff_status_today")
+    DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    STAFF_STATUS_TODAY_FIELD_NUMBER: _ClassVar[int]
+    decision_id: str
+    already_applied: bool
+    staff_status_today: str
+    def __init__(self, decision_id: _Optional[str] = ..., already_applied: _Optional[bool] = ..., staff_status_today: _Optional[str] = ...) -> None: ...
+
 class Institution(_message.Message):
     __slots__ = ("code", "name", "level", "type", "division", "agreement_status")
     CODE_FIELD_NUMBER: _ClassVar[int]

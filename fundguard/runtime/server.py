@@ -1,0 +1,178 @@
+"""gRPC server start for every service: health, reflection, rich errors, graceful stop.
+
+Health reports SERVING only while the service's database answers; on SIGTERM the
+server turns NOT_SERVING, stops with grace, and telemetry is flushed last.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from concurrent import futures
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy.engine import Engine
+
+from fundguard.runtime import telemetry
+from fundguard.runtime.db import database_answers
+from fundguard.runtime.errors import InvalidArgument, NotFound, invalid_argument_status
+from fundguard.runtime.settings import Settings
+from fundguard.runtime.tls import server_credentials
+
+log = logging.getLogger(__name__)
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def _guard(behaviour: Callable[..., Any], streaming_response: bool) -> Callable[..., Any]:
+    """Map domain exceptions to gRPC status codes; never leak a stack trace to a caller."""
+
+    def fail(exc: Exception, context: grpc.ServicerContext) -> None:
+        if isinstance(exc, InvalidArgument):
+            context.abort_with_status(invalid_argument_status(exc))
+        if isinstance(exc, NotFound):
+            context.abort(grpc.StatusCode.NOT_FOUND, str(exc) or "not found")
+        log.exception("unhandled error in RPC")
+        context.abort(grpc.StatusCode.INTERNAL, "internal error; see the service log")
+
+    if streaming_response:
+
+        def stream(request: Any, context: grpc.ServicerContext) -> Any:
+            try:
+                yield from behaviour(request, context)
+            except Exception as exc:
+                if context.code() is not None:  # already aborted by the servicer itself
+                    raise
+                fail(exc, context)
+
+        return stream
+
+    def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return behaviour(request, context)
+        except Exception as exc:
+            if context.code() is not None:  # already aborted by the servicer itself
+                raise
+            fail(exc, context)
+
+    return unary
+
+
+class ErrorInterceptor(grpc.ServerInterceptor):
+    def intercept_service(self, continuation: Callable[..., Any], handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        kinds = (
+            ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
+            ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
+            ("stream_unary", grpc.stream_unary_rpc_method_handler, False),
+            ("stream_stream", grpc.stream_stream_rpc_method_handler, True),
+        )
+        for attr, make, streaming in kinds:
+            behaviour = getattr(handler, attr)
+            if behaviour is not None:
+                return make(
+                    _guard(behaviour, streaming),
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
+        return handler
+
+
+class ServiceRunner:
+    """Runs one gRPC service until SIGTERM or SIGINT."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        register: Callable[[grpc.Server], Iterable[str]],
+        engine: Engine | None,
+        on_stop: Callable[[], None] | None = None,
+        max_workers: int = 16,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.on_stop = on_stop
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers),
+            interceptors=[ErrorInterceptor()],
+            options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                     ("grpc.max_send_message_length", 64 * 1024 * 1024)],
+        )
+        self.health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.service_names = list(register(self.server))
+        reflection.enable_server_reflection(
+            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
+        self._stopping = threading.Event()
+        self._set_health(NOT_SERVING)
+
+    def _set_health(self, status: int) -> None:
+        for name in ("", *self.service_names):
+            self.health.set(name, status)
+
+    def _watch_database(self) -> None:
+        serving: bool | None = None
+        while not self._stopping.is_set():
+            ok = self.engine is None or database_answers(self.engine)
+            if ok != serving:
+                self._set_health(SERVING if ok else NOT_SERVING)
+                if ok:
+                    log.info("database answers; SERVING")
+                else:
+                    log.error("database does not answer; NOT_SERVING until it does",
+                              extra={"fields": {"database": _redact(self.settings.database_url)}})
+                serving = ok
+            self._stopping.wait(2.0 if ok else 0.5)
+
+    def start(self) -> int:
+        creds = server_credentials()
+        addr = self.settings.listen_addr
+        port = self.server.add_secure_port(addr, creds) if creds else self.server.add_insecure_port(addr)
+        self.server.start()
+        threading.Thread(target=self._watch_database, name="health-db", daemon=True).start()
+        log.info("listening", extra={"fields": {"addr": addr, "services": self.service_names}})
+        return port
+
+    def stop(self, grace: float = 5.0) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+        if self.on_stop:
+            self.on_stop()
+        if self.engine is not None:
+            self.engine.dispose()
+        telemetry.shutdown()
+        log.info("stopped")
+
+    def run_forever(self) -> None:
+        self.start()
+        done = threading.Event()
+
+        def handle(signum: int, _frame: object) -> None:
+            log.info("signal received; stopping", extra={"fields": {"signal": signum}})
+            done.set()
+
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+        done.wait()
+        self.stop()
+
+
+def _redact(url: str | None) -> str:
+    if not url:
+        return ""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,35 @@
+"""Optional mutual TLS between services, from files named in the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import grpc
+
+
+def _files() -> tuple[bytes, bytes, bytes] | None:
+    cert, key, ca = (os.environ.get(f"FUNDGUARD_TLS_{n}") for n in ("CERT", "KEY", "CA"))
+    if not (cert and key and ca):
+        return None
+    return Path(cert).read_bytes(), Path(key).read_bytes(), Path(ca).read_bytes()
+
+
+def server_credentials() -> grpc.ServerCredentials | None:
+    files = _files()
+    if files is None:
+        return None
+    cert, key, ca = files
+    return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=True)
+
+
+def dial(addr: str) -> grpc.Channel:
+    """A channel to another Fundguard service: mutual TLS when configured, else plaintext."""
+    files = _files()
+    options = [("grpc.max_receive_message_length", 64 * 1024 * 1024),
+               ("grpc.max_send_message_length", 64 * 1024 * 1024)]
+    if files is None:
+        return grpc.insecure_channel(addr, options=options)
+    cert, key, ca = files
+    creds = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+    return grpc.secure_channel(addr, creds, options=options)

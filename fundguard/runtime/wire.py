@@ -1,0 +1,51 @@
+"""Reading and writing the contracts' plain fields: decimal strings, dates, Money.
+
+Generic parsing only; what a field means is each service's domain.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from fundguard.common.v1 import common_pb2
+from fundguard.runtime.errors import FieldViolation
+
+CENT = Decimal("0.01")
+
+
+def decimal_or_none(value: str, field: str, problems: list[FieldViolation], *, required: bool = False) -> Decimal | None:
+    if value == "":
+        if required:
+            problems.append(FieldViolation(field, "required"))
+        return None
+    try:
+        d = Decimal(value)
+    except InvalidOperation:
+        problems.append(FieldViolation(field, f"must be a decimal number, got {value!r}"))
+        return None
+    if not d.is_finite():
+        problems.append(FieldViolation(field, f"must be a finite decimal number, got {value!r}"))
+        return None
+    return d
+
+
+def date_or_none(value: str, field: str, problems: list[FieldViolation], *, required: bool = False) -> date | None:
+    if value == "":
+        if required:
+            problems.append(FieldViolation(field, "required"))
+        return None
+    try:
+        # The national interface sends dates, or date-times whose date part is what counts.
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        problems.append(FieldViolation(field, f"must be a date YYYY-MM-DD, got {value!r}"))
+        return None
+
+
+def money(amount: Decimal | None) -> common_pb2.Money:
+    return common_pb2.Money(amount="" if amount is None else str(amount))
+
+
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT)

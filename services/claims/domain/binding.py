@@ -1,0 +1,44 @@
+"""Turning binding results from physician_codes into findings: no fee without a valid doctor
+passes unnoticed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from services.claims.domain.model import ClaimRecord, FindingRecord
+
+# A local rule: the fee is not payable when its doctor is unknown, not registered at the
+# institution on that day, or suspended or terminated then (2024 national staff scheme).
+BINDING_RULE = {
+    "rule_id": "R-DOCTOR-BINDING",
+    "rule_version": 1,
+    "national_code": "",
+    "rule_name": "医保医师代码无效、未备案或暂停/终止期间提供服务",
+    "tier": "A",
+    "result_type": "definite",
+    "basis": "《医疗保障基金使用监督管理条例》第十五条；医保支付资格管理规定：暂停或终止期间发生的费用不予支付",
+}
+NOT_VALID = {"missing_code", "unknown_code", "not_registered", "suspended", "terminated"}
+
+
+def findings_from_bindings(claims: Iterable[ClaimRecord],
+                           results: Mapping[tuple[str, str], tuple[str, str]]) -> list[FindingRecord]:
+    """One finding per fee line whose binding (keyed by claim id and line id) is not valid."""
+    out: list[FindingRecord] = []
+    for claim in claims:
+        for line in claim.lines:
+            status, detail = results.get((claim.claim_id, line.line_id), ("valid", ""))
+            if status not in NOT_VALID or line.quantity <= 0:
+                continue
+            out.append(FindingRecord(
+                **BINDING_RULE,  # type: ignore[arg-type]
+                claim_id=claim.claim_id, encounter_id=claim.encounter_id, patient_id=claim.patient_id,
+                institution_code=claim.institution_code, doctor_code=line.doctor_code,
+                line_ids=(line.line_id,), amount=line.amount,
+                explanation=f"{line.item_name or line.item_code}：{detail}，该明细不予支付",
+                evidence=json.dumps({"binding": status, "doctor_code": line.doctor_code,
+                                     "service_date": line.service_date.isoformat()}, ensure_ascii=False),
+                service_date=line.service_date,
+            ))
+    return out

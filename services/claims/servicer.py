@@ -1,0 +1,253 @@
+"""gRPC servicer for claims: translate, orchestrate the checks, translate back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import grpc
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from fundguard.claims.v1 import claims_pb2, claims_pb2_grpc
+from fundguard.common.v1 import common_pb2
+from fundguard.physician_codes.v1 import physician_codes_pb2 as pc_pb
+from fundguard.physician_codes.v1 import physician_codes_pb2_grpc as pc_grpc
+from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
+from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
+from fundguard.runtime.paging import next_token, page_after, page_size
+from fundguard.runtime.telemetry import CLAIM_ID, INSTITUTION_CODE
+from fundguard.runtime.wire import date_or_none, decimal_or_none, money
+from services.claims.domain.binding import findings_from_bindings
+from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord, claim_id_for
+from services.claims.store.repository import ClaimsStore
+
+T = TypeVar("T")
+MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
+BINDING_NAMES = {
+    pc_pb.BINDING_STATUS_VALID: "valid", pc_pb.BINDING_STATUS_MISSING_CODE: "missing_code",
+    pc_pb.BINDING_STATUS_UNKNOWN_CODE: "unknown_code", pc_pb.BINDING_STATUS_NOT_REGISTERED: "not_registered",
+    pc_pb.BINDING_STATUS_SUSPENDED: "suspended", pc_pb.BINDING_STATUS_TERMINATED: "terminated",
+}
+tracer = trace.get_tracer("fundguard.claims")
+
+
+def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRecord], list[ClaimRecord]]:
+    """Domain records from the wire, naming every malformed field at once."""
+    problems: list[FieldViolation] = []
+    people: list[PatientRecord] = []
+    records: list[ClaimRecord] = []
+    if not cases:
+        problems.append(FieldViolation("cases", "at least one patient is required"))
+    for ci, case in enumerate(cases):
+        p, at = case.patient, f"cases[{ci}].patient"
+        if not p.patient_id:
+            problems.append(FieldViolation(f"{at}.patient_id", "required"))
+        if p.gender not in ("1", "2", "9", ""):
+            problems.append(FieldViolation(f"{at}.gender", f"must be 1 (male), 2 (female) or 9, got {p.gender!r}"))
+        people.append(PatientRecord(
+            p.patient_id, p.name, p.gender, date_or_none(p.birth_date, f"{at}.birth_date", problems),
+            date_or_none(p.death_date, f"{at}.death_date", problems), p.insurance_type))
+        if not case.encounters:
+            problems.append(FieldViolation(f"cases[{ci}].encounters", "at least one encounter is required"))
+        for ei, e in enumerate(case.encounters):
+            at = f"cases[{ci}].encounters[{ei}]"
+            for name in ("encounter_id", "institution_code"):
+                if not getattr(e, name):
+                    problems.append(FieldViolation(f"{at}.{name}", "required"))
+            if e.care_setting not in ("1", "2", "3"):
+                problems.append(FieldViolation(f"{at}.care_setting",
+                                               f"must be 1 outpatient, 2 inpatient or 3 pharmacy, got {e.care_setting!r}"))
+            lines: list[LineRecord] = []
+            seen: set[str] = set()
+            for li, line in enumerate(e.lines):
+                la = f"{at}.lines[{li}]"
+                if not line.line_id:
+                    problems.append(FieldViolation(f"{la}.line_id", "required"))
+                elif line.line_id in seen:
+                    problems.append(FieldViolation(f"{la}.line_id", f"duplicate line id {line.line_id!r} in the encounter"))
+                seen.add(line.line_id)
+                if not line.item_code:
+                    problems.append(FieldViolation(f"{la}.item_code", "required"))
+                qty = decimal_or_none(line.quantity, f"{la}.quantity", problems, required=True)
+                amount = decimal_or_none(line.amount.amount, f"{la}.amount", problems, required=True)
+                price = decimal_or_none(line.unit_price.amount, f"{la}.unit_price", problems)
+                day = date_or_none(line.service_date, f"{la}.service_date", problems, required=True)
+                if qty is None or amount is None or day is None:
+                    continue
+                lines.append(LineRecord(line.line_id, line.item_code, line.item_name, line.item_type,
+                                        line.item_class, qty, price, amount, day, line.dept_code,
+                                        line.doctor_code, line.doctor_name, line.original_line_id))
+            records.append(ClaimRecord(
+                claim_id=claim_id_for(e.institution_code, e.encounter_id), encounter_id=e.encounter_id,
+                institution_code=e.institution_code, institution_level=e.institution_level,
+                patient_id=p.patient_id, care_setting=e.care_setting, med_type=e.med_type,
+                admission_date=date_or_none(e.admission_date, f"{at}.admission_date", problems),
+                discharge_date=date_or_none(e.discharge_date, f"{at}.discharge_date", problems),
+                doctor_code=e.doctor_code, dept_code=e.dept_code,
+                insurance_type=e.insurance_type or p.insurance_type,
+                total_amount=decimal_or_none(e.total_amount.amount, f"{at}.total_amount", problems),
+                diagnoses=[{"code": d.code, "name": d.name, "main": d.main} for d in e.diagnoses],
+                procedures=[{"code": x.code, "name": x.name, "main": x.main} for x in e.procedures],
+                lines=lines,
+            ))
+    if problems:
+        raise InvalidArgument(problems)
+    return people, records
+
+
+def finding_to_proto(f: dict[str, Any] | FindingRecord) -> common_pb2.Finding:
+    d = f if isinstance(f, dict) else f.__dict__
+    day = d.get("service_date")
+    evidence = d["evidence"]
+    return common_pb2.Finding(
+        finding_id=d["finding_id"], rule_id=d["rule_id"], rule_version=d["rule_version"],
+        national_code=d["national_code"], rule_name=d["rule_name"], tier=d["tier"], result_type=d["result_type"],
+        claim_id=d["claim_id"], encounter_id=d["encounter_id"], patient_id=d["patient_id"],
+        institution_code=d["institution_code"], doctor_code=d["doctor_code"], line_ids=list(d["line_ids"]),
+        amount=money(d["amount"]), explanation=d["explanation"], basis=d["basis"],
+        evidence_json=evidence if isinstance(evidence, str) else json.dumps(evidence, ensure_ascii=False),
+        service_date=day.isoformat() if day else "", state=d.get("state", "found"),
+    )
+
+
+def finding_from_rules(f: common_pb2.Finding, doctor_by_line: dict[tuple[str, str], str]) -> FindingRecord:
+    problems: list[FieldViolation] = []
+    amount = decimal_or_none(f.amount.amount, "finding.amount", problems, required=True)
+    if amount is None:
+        raise RuntimeError(f"rules returned a finding without an amount: {problems}")
+    doctor = doctor_by_line.get((f.claim_id, f.line_ids[0]), "") if f.line_ids else ""
+    return FindingRecord(
+        rule_id=f.rule_id, rule_version=f.rule_version, national_code=f.national_code, rule_name=f.rule_name,
+        tier=f.tier, result_type=f.result_type, claim_id=f.claim_id, encounter_id=f.encounter_id,
+        patient_id=f.patient_id, institution_code=f.institution_code, doctor_code=f.doctor_code or doctor,
+        line_ids=tuple(f.line_ids), amount=amount, explanation=f.explanation, basis=f.basis,
+        evidence=f.evidence_json, service_date=date_or_none(f.service_date, "finding.service_date", problems),
+    )
+
+
+class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
+    def __init__(self, store: ClaimsStore, rules: rules_pb2_grpc.RulesServiceStub,
+                 registry: pc_grpc.PhysicianCodesServiceStub, timeout: float = 10.0) -> None:
+        self.store = store
+        self.rules = rules
+        self.registry = registry
+        self.timeout = timeout
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="claims-fanout")
+
+    def _in_parallel(self, *calls: Callable[[], T]) -> list[T]:
+        """Run calls concurrently, each inside the current trace context."""
+        ctx = otel_context.get_current()
+
+        def within(fn: Callable[[], T]) -> T:
+            token = otel_context.attach(ctx)
+            try:
+                return fn()
+            finally:
+                otel_context.detach(token)
+
+        return [f.result() for f in [self.pool.submit(within, c) for c in calls]]
+
+    def _deadline(self, context: grpc.ServicerContext) -> float:
+        remaining = context.time_remaining()
+        return self.timeout if remaining is None else max(min(remaining, self.timeout), 0.05)
+
+    def Analyze(self, request: claims_pb2.AnalyzeRequest, context: grpc.ServicerContext) -> claims_pb2.AnalyzeResponse:
+        requested_at = datetime.now(UTC)
+        moment = MOMENTS.get(request.moment)
+        if moment not in ("pre", "in"):
+            raise InvalidArgument([FieldViolation("moment", "must be MOMENT_PRE (3101) or MOMENT_IN (3102)")])
+        if request.request_id:
+            stored = self.store.analysis(request.request_id)
+            if stored is not None:
+                claim_ids, rows = stored
+                return claims_pb2.AnalyzeResponse(findings=[finding_to_proto(r) for r in rows],
+                                                  claim_ids=claim_ids, replayed=True)
+        people, records = read_cases(request.cases)
+        span = trace.get_current_span()
+        ctx = span.get_span_context()
+        carrier: dict[str, str] = {}
+        TraceContextTextMapPropagator().inject(carrier)
+        trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else ""
+
+        # Claims carry their own ids into the rules request so findings come back keyed by them.
+        cases = claims_pb2.AnalyzeRequest()
+        cases.CopyFrom(request)
+        for case in cases.cases:
+            for e in case.encounters:
+                e.claim_id = claim_id_for(e.institution_code, e.encounter_id)
+        queries = [pc_pb.BindingQuery(line_id=f"{r.claim_id}\x1f{line.line_id}", staff_code=line.doctor_code,
+                                      institution_code=r.institution_code, service_date=line.service_date.isoformat())
+                   for r in records for line in r.lines]
+        deadline = self._deadline(context)
+        bindings, evaluated = self._in_parallel(
+            lambda: self.registry.VerifyBindings(pc_pb.VerifyBindingsRequest(lines=queries), timeout=deadline),
+            lambda: self.rules.Evaluate(rules_pb2.EvaluateRequest(cases=cases.cases, moment=request.moment,
+                                                                  rule_ids=request.rule_ids), timeout=deadline),
+        )
+        binding_results = {tuple(b.line_id.split("\x1f", 1)): (BINDING_NAMES.get(b.status, "valid"), b.detail)
+                           for b in bindings.results}
+        doctor_by_line = {(r.claim_id, line.line_id): line.doctor_code for r in records for line in r.lines}
+        scope = request.request_id or requested_at.isoformat()
+        found = [f.with_id(scope) for f in (
+            findings_from_bindings(records, binding_results)  # type: ignore[arg-type]
+            + [finding_from_rules(f, doctor_by_line) for f in evaluated.findings]
+        )]
+        with self.store.engine.begin() as conn:
+            for r in records:
+                with tracer.start_as_current_span("claims.store_claim", attributes={
+                        CLAIM_ID: r.claim_id, INSTITUTION_CODE: r.institution_code,
+                        "fundguard.findings": sum(1 for f in found if f.claim_id == r.claim_id)}):
+                    pass
+            self.store.save_claims(conn, people, records, trace_id, carrier.get("traceparent", ""))
+            self.store.save_findings(conn, found, moment)
+            if request.request_id:
+                self.store.save_analysis(conn, request.request_id, moment, request.trigger_scene, request.task_id,
+                                         [r.claim_id for r in records], [f.finding_id for f in found],
+                                         requested_at, datetime.now(UTC))
+        return claims_pb2.AnalyzeResponse(findings=[finding_to_proto(f) for f in found],
+                                          claim_ids=[r.claim_id for r in records])
+
+    def GetClaim(self, request: claims_pb2.GetClaimRequest, context: grpc.ServicerContext) -> claims_pb2.Claim:
+        got = self.store.claim(request.claim_id)
+        if got is None:
+            raise NotFound(f"claim {request.claim_id} not found")
+        head, person, lines, found = got
+        encounter = common_pb2.Encounter(
+            encounter_id=head["encounter_id"], institution_code=head["institution_code"],
+            institution_level=head["institution_level"], care_setting=head["care_setting"], med_type=head["med_type"],
+            admission_date=head["admission_date"].isoformat() if head["admission_date"] else "",
+            discharge_date=head["discharge_date"].isoformat() if head["discharge_date"] else "",
+            doctor_code=head["doctor_code"], dept_code=head["dept_code"], insurance_type=head["insurance_type"],
+            total_amount=money(head["total_amount"]), claim_id=head["claim_id"],
+            diagnoses=[common_pb2.Diagnosis(**d) for d in head["diagnoses"]],
+            procedures=[common_pb2.Procedure(**x) for x in head["procedures"]],
+            lines=[common_pb2.FeeLine(
+                line_id=ln["line_id"], item_code=ln["item_code"], item_name=ln["item_name"], item_type=ln["item_type"],
+                item_class=ln["item_class"], quantity=str(ln["quantity"]), unit_price=money(ln["unit_price"]),
+                amount=money(ln["amount"]), service_date=ln["service_date"].isoformat(), dept_code=ln["dept_code"],
+                doctor_code=ln["doctor_code"], doctor_name=ln["doctor_name"],
+                original_line_id=ln["original_line_id"]) for ln in lines],
+        )
+        patient = common_pb2.Patient(
+            patient_id=person.get("patient_id", ""), gender=person.get("gender", ""),
+            birth_date=person["birth_date"].isoformat() if person.get("birth_date") else "",
+            insurance_type=person.get("insurance_type", ""))
+        return claims_pb2.Claim(claim_id=head["claim_id"], encounter=encounter, patient=patient,
+                                findings=[finding_to_proto(f) for f in found], trace_id=head["trace_id"])
+
+    def ListFindings(self, request: claims_pb2.ListFindingsRequest,
+                     context: grpc.ServicerContext) -> claims_pb2.ListFindingsResponse:
+        if request.period and (len(request.period) != 7 or date_or_none(request.period + "-01", "period", []) is None):
+            raise InvalidArgument([FieldViolation("period", f"must be YYYY-MM, got {request.period!r}")])
+        size = page_size(request.page_size)
+        rows, total = self.store.list_findings(
+            {"institution_code": request.institution_code, "doctor_code": request.doctor_code,
+             "rule_id": request.rule_id}, request.period or None, size + 1, page_after(request.page_token))
+        return claims_pb2.ListFindingsResponse(
+            findings=[finding_to_proto(r) for r in rows[:size]], total_amount=money(total),
+            next_page_token=next_token(rows, size, "finding_id"))

@@ -1,0 +1,107 @@
+"""Claims storage: claims with their fee lines, analyses and findings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection, Engine
+
+from services.claims.domain.model import ClaimRecord, FindingRecord, PatientRecord
+from services.claims.store.tables import analyses, claims, fee_lines, findings, patients
+
+
+class ClaimsStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save_claims(self, conn: Connection, people: Sequence[PatientRecord], records: Sequence[ClaimRecord],
+                    trace_id: str, traceparent: str) -> None:
+        """Upsert patients, claims and lines in one multi-row statement each."""
+        if people:
+            rows = [p.__dict__ for p in {p.patient_id: p for p in people}.values()]
+            stmt = insert(patients).values(rows)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=[patients.c.patient_id],
+                set_={c: stmt.excluded[c] for c in ("name", "gender", "birth_date", "death_date", "insurance_type")},
+            ))
+        if not records:
+            return
+        claim_rows = [{k: v for k, v in r.__dict__.items() if k != "lines"}
+                      | {"trace_id": trace_id, "traceparent": traceparent} for r in records]
+        stmt = insert(claims).values(claim_rows)
+        # A claim keeps the trace it first arrived with; everything else follows the upload.
+        keep = {"claim_id", "trace_id", "traceparent", "received_at"}
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[claims.c.claim_id],
+            set_={c.name: stmt.excluded[c.name] for c in claims.columns if c.name not in keep},
+        ))
+        line_rows = [{"claim_id": r.claim_id, **line.__dict__} for r in records for line in r.lines]
+        if line_rows:
+            stmt = insert(fee_lines).values(line_rows)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=[fee_lines.c.claim_id, fee_lines.c.line_id],
+                set_={c.name: stmt.excluded[c.name] for c in fee_lines.columns if c.name not in ("claim_id", "line_id")},
+            ))
+
+    def save_findings(self, conn: Connection, found: Sequence[FindingRecord], moment: str) -> None:
+        if not found:
+            return
+        rows = [{**f.__dict__, "line_ids": list(f.line_ids), "evidence": json.loads(f.evidence or "{}"),
+                 "moment": moment} for f in found]
+        conn.execute(insert(findings).values(rows).on_conflict_do_nothing(index_elements=[findings.c.finding_id]))
+
+    def save_analysis(self, conn: Connection, request_id: str, moment: str, trigger_scene: str, task_id: str,
+                      claim_ids: Sequence[str], finding_ids: Sequence[str], requested_at: datetime,
+                      responded_at: datetime) -> bool:
+        """Record an analysis; False when the request id was already recorded (a concurrent retry)."""
+        result = conn.execute(insert(analyses).values(
+            request_id=request_id, moment=moment, trigger_scene=trigger_scene, task_id=task_id,
+            claim_ids=list(claim_ids), finding_ids=list(finding_ids),
+            requested_at=requested_at, responded_at=responded_at,
+        ).on_conflict_do_nothing(index_elements=[analyses.c.request_id]))
+        return bool(result.rowcount)
+
+    def analysis(self, request_id: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(analyses.c.claim_ids, analyses.c.finding_ids)
+                               .where(analyses.c.request_id == request_id)).first()
+            if row is None:
+                return None
+            rows = conn.execute(sa.select(findings).where(findings.c.finding_id.in_(row.finding_ids))
+                                .order_by(findings.c.claim_id, findings.c.rule_id)).mappings().all()
+        return list(row.claim_ids), [dict(r) for r in rows]
+
+    def claim(self, claim_id: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]],
+                                            list[dict[str, Any]]] | None:
+        with self.engine.connect() as conn:
+            head = conn.execute(sa.select(claims).where(claims.c.claim_id == claim_id)).mappings().first()
+            if head is None:
+                return None
+            person = conn.execute(sa.select(patients).where(patients.c.patient_id == head["patient_id"])
+                                  ).mappings().first()
+            lines = conn.execute(sa.select(fee_lines).where(fee_lines.c.claim_id == claim_id)
+                                 .order_by(fee_lines.c.line_id)).mappings().all()
+            found = conn.execute(sa.select(findings).where(findings.c.claim_id == claim_id)
+                                 .order_by(findings.c.rule_id, findings.c.finding_id)).mappings().all()
+        return dict(head), dict(person or {}), [dict(r) for r in lines], [dict(r) for r in found]
+
+    def list_findings(self, filters: dict[str, str], period: str | None, limit: int,
+                      after: str) -> tuple[list[dict[str, Any]], Decimal]:
+        cond = [getattr(findings.c, k) == v for k, v in filters.items() if v]
+        if period:
+            year, month = (int(x) for x in period.split("-"))
+            start = datetime(year, month, 1).date()
+            end = datetime(year + (month == 12), month % 12 + 1, 1).date()
+            cond += [findings.c.service_date >= start, findings.c.service_date < end]
+        with self.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(findings.c.amount), 0)).where(*cond)
+                                 ).scalar_one()
+            rows = conn.execute(sa.select(findings).where(*cond, findings.c.finding_id > after)
+                                .order_by(findings.c.finding_id).limit(limit)).mappings().all()
+        return [dict(r) for r in rows], Decimal(total)

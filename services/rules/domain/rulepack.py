@@ -1,0 +1,127 @@
+"""Rules as data: a rule is a template plus parameters, with its tier and its basis.
+
+Rule packs are TOML files (see docs/rules.md). A rule version is immutable once its
+pack is published; a claim is judged by the version in force on its service date.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from fundguard.runtime.errors import FieldViolation, InvalidArgument
+
+TIERS = {"A", "B", "C"}  # A deduct, B trial, C monitor
+RESULT_TYPES = {"definite", "suspicious"}
+MOMENTS = {"pre", "in", "post"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    version: int
+    template: str
+    name: str
+    tier: str
+    result_type: str
+    basis: str
+    national_code: str = ""
+    moments: frozenset[str] = frozenset(MOMENTS)
+    effective_from: date = date(1900, 1, 1)
+    effective_to: date | None = None  # exclusive
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def in_force(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+    @property
+    def deducts(self) -> bool:
+        """Only tier A findings may become deductions; B and C never do."""
+        return self.tier == "A"
+
+    def params_json(self) -> str:
+        return json.dumps(dict(self.params), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class RulePack:
+    version: str
+    rules: tuple[Rule, ...]
+
+    def for_moment(self, moment: str, rule_ids: set[str] | None = None) -> list[Rule]:
+        return [r for r in self.rules if moment in r.moments and (not rule_ids or r.rule_id in rule_ids)]
+
+
+def _date(value: Any, where: str, problems: list[FieldViolation]) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        problems.append(FieldViolation(where, f"must be a date YYYY-MM-DD, got {value!r}"))
+        return None
+
+
+def parse(text: str, file: str, known_templates: set[str]) -> RulePack:
+    """Parse a TOML rule pack; raise InvalidArgument naming file, rule and field."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgument([FieldViolation(file, f"not valid TOML: {exc}")]) from exc
+    problems: list[FieldViolation] = []
+    version = str(doc.get("pack", {}).get("version", ""))
+    if not version:
+        problems.append(FieldViolation(f"{file}:pack.version", "required"))
+    rules: list[Rule] = []
+    seen: set[tuple[str, int]] = set()
+    for i, raw in enumerate(doc.get("rules", [])):
+        where = f"{file}:rules[{i}]"
+        for key in ("rule_id", "version", "template", "name", "tier", "result_type", "basis"):
+            if key not in raw or raw[key] in ("", None):
+                problems.append(FieldViolation(f"{where}.{key}", "required"))
+        if raw.get("template") and raw["template"] not in known_templates:
+            problems.append(FieldViolation(f"{where}.template", f"unknown template {raw['template']!r}"))
+        if raw.get("tier") and raw["tier"] not in TIERS:
+            problems.append(FieldViolation(f"{where}.tier", f"must be A, B or C, got {raw['tier']!r}"))
+        if raw.get("result_type") and raw["result_type"] not in RESULT_TYPES:
+            problems.append(FieldViolation(f"{where}.result_type", "must be definite or suspicious"))
+        moments = set(raw.get("moments", MOMENTS))
+        if not moments <= MOMENTS:
+            problems.append(FieldViolation(f"{where}.moments", f"must be among pre, in, post, got {sorted(moments)}"))
+        if not isinstance(raw.get("version", 0), int):
+            problems.append(FieldViolation(f"{where}.version", "must be a whole number"))
+            continue
+        start = _date(raw.get("effective_from"), f"{where}.effective_from", problems) or date(1900, 1, 1)
+        end = _date(raw.get("effective_to"), f"{where}.effective_to", problems)
+        rule_key = (str(raw.get("rule_id")), int(raw.get("version", 0)))
+        if rule_key in seen:
+            problems.append(FieldViolation(f"{where}.version",
+                                           f"rule {rule_key[0]} version {rule_key[1]} appears twice"))
+        seen.add(rule_key)
+        if problems:
+            continue
+        rules.append(
+            Rule(
+                rule_id=raw["rule_id"],
+                version=raw["version"],
+                template=raw["template"],
+                name=raw["name"],
+                tier=raw["tier"],
+                result_type=raw["result_type"],
+                basis=raw["basis"],
+                national_code=raw.get("national_code", ""),
+                moments=frozenset(moments),
+                effective_from=start,
+                effective_to=end,
+                params=raw.get("params", {}),
+            )
+        )
+    if problems:
+        raise InvalidArgument(problems)
+    return RulePack(version, tuple(rules))

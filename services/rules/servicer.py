@@ -1,0 +1,164 @@
+"""gRPC servicer for rules: translate, call the domain, translate back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import grpc
+import polars as pl
+
+from fundguard.common.v1 import common_pb2
+from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
+from fundguard.runtime.errors import FieldViolation, InvalidArgument
+from fundguard.runtime.wire import date_or_none, decimal_or_none, money
+from services.rules.domain import catalogue as cat
+from services.rules.domain import engine
+from services.rules.domain.model import ENCOUNTER_SCHEMA, LINE_SCHEMA, PATIENT_SCHEMA, Batch, Finding
+from services.rules.domain.rulepack import RulePack
+from services.rules.store.repository import CatalogueStore
+
+MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
+EMPTY_CATALOGUE = cat.Catalogue("none", "1900-01-01", "", pl.DataFrame(schema=cat.ITEMS_COLUMNS))
+
+
+def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
+    """Frames from the wire; every malformed field is named in one InvalidArgument."""
+    problems: list[FieldViolation] = []
+    patients: list[dict[str, object]] = []
+    encounters: list[dict[str, object]] = []
+    lines: list[dict[str, object]] = []
+    for ci, case in enumerate(cases):
+        p = case.patient
+        at = f"cases[{ci}].patient"
+        if not p.patient_id:
+            problems.append(FieldViolation(f"{at}.patient_id", "required"))
+        patients.append({
+            "patient_id": p.patient_id, "gender": p.gender,
+            "birth_date": date_or_none(p.birth_date, f"{at}.birth_date", problems),
+            "death_date": date_or_none(p.death_date, f"{at}.death_date", problems),
+            "insurance_type": p.insurance_type,
+        })
+        for group, is_history in (("encounters", False), ("history", True)):
+            for ei, e in enumerate(getattr(case, group)):
+                at = f"cases[{ci}].{group}[{ei}]"
+                claim_id = e.claim_id or f"{e.institution_code}-{e.encounter_id}"
+                encounters.append({
+                    "claim_id": claim_id, "encounter_id": e.encounter_id, "patient_id": p.patient_id,
+                    "institution_code": e.institution_code, "institution_level": e.institution_level,
+                    "care_setting": e.care_setting, "med_type": e.med_type,
+                    "admission_date": date_or_none(e.admission_date, f"{at}.admission_date", problems),
+                    "discharge_date": date_or_none(e.discharge_date, f"{at}.discharge_date", problems),
+                    "doctor_code": e.doctor_code, "dept_code": e.dept_code,
+                    "insurance_type": e.insurance_type or p.insurance_type,
+                    "diagnoses": [d.code for d in e.diagnoses], "procedures": [x.code for x in e.procedures],
+                    "total_amount": decimal_or_none(e.total_amount.amount, f"{at}.total_amount", problems),
+                    "is_history": is_history,
+                })
+                for li, line in enumerate(e.lines):
+                    la = f"{at}.lines[{li}]"
+                    lines.append({
+                        "claim_id": claim_id, "encounter_id": e.encounter_id, "patient_id": p.patient_id,
+                        "line_id": line.line_id, "item_code": line.item_code, "item_name": line.item_name,
+                        "item_type": line.item_type,
+                        "quantity": decimal_or_none(line.quantity, f"{la}.quantity", problems, required=True),
+                        "unit_price": decimal_or_none(line.unit_price.amount, f"{la}.unit_price", problems),
+                        "amount": decimal_or_none(line.amount.amount, f"{la}.amount", problems, required=True),
+                        "service_date": date_or_none(line.service_date, f"{la}.service_date", problems, required=True),
+                        "dept_code": line.dept_code, "doctor_code": line.doctor_code,
+                        "original_line_id": line.original_line_id, "is_history": is_history,
+                    })
+    if problems:
+        raise InvalidArgument(problems)
+    return Batch(
+        patients=pl.DataFrame(patients, schema=PATIENT_SCHEMA).unique("patient_id", keep="first"),
+        encounters=pl.DataFrame(encounters, schema=ENCOUNTER_SCHEMA),
+        lines=pl.DataFrame(lines, schema=LINE_SCHEMA),
+    )
+
+
+def finding_to_proto(f: Finding) -> common_pb2.Finding:
+    return common_pb2.Finding(
+        rule_id=f.rule_id, rule_version=f.rule_version, national_code=f.national_code, rule_name=f.rule_name,
+        tier=f.tier, result_type=f.result_type, claim_id=f.claim_id, encounter_id=f.encounter_id,
+        patient_id=f.patient_id, institution_code=f.institution_code, line_ids=list(f.line_ids),
+        amount=money(f.amount), explanation=f.explanation, basis=f.basis, evidence_json=f.evidence,
+        service_date=f.service_date.isoformat() if isinstance(f.service_date, date) else "",
+    )
+
+
+@dataclass
+class ActiveKnowledge:
+    """The catalogue and rule pack in force in this replica; swapped whole, never edited."""
+
+    catalogue: cat.Catalogue
+    pack: RulePack
+
+
+class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
+    def __init__(self, store: CatalogueStore, pack: RulePack) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self.active = ActiveKnowledge(EMPTY_CATALOGUE, pack)
+        self._loaded = False
+
+    def _knowledge(self) -> ActiveKnowledge:
+        # Loaded on first use, not at start, so a replica whose database is down still
+        # starts and reports NOT_SERVING instead of crashing.
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded:
+                    latest = self.store.latest()
+                    if latest is not None:
+                        self.active = ActiveKnowledge(latest, self.active.pack)
+                    self._loaded = True
+        return self.active
+
+    def Evaluate(self, request: rules_pb2.EvaluateRequest, context: grpc.ServicerContext) -> rules_pb2.EvaluateResponse:
+        moment = MOMENTS.get(request.moment)
+        if moment is None:
+            raise InvalidArgument([FieldViolation("moment", "must be MOMENT_PRE, MOMENT_IN or MOMENT_POST")])
+        active = self._knowledge()
+        batch = batch_from_cases(request.cases)
+        findings = engine.evaluate(batch, active.catalogue, active.pack, moment, list(request.rule_ids))
+        return rules_pb2.EvaluateResponse(
+            findings=[finding_to_proto(f) for f in findings],
+            catalogue_version=active.catalogue.version,
+            rule_pack_version=active.pack.version,
+        )
+
+    def ListRules(self, request: rules_pb2.ListRulesRequest, context: grpc.ServicerContext) -> rules_pb2.ListRulesResponse:
+        problems: list[FieldViolation] = []
+        day = date_or_none(request.as_of, "as_of", problems) or date.today()
+        if problems:
+            raise InvalidArgument(problems)
+        moments = {v: k for k, v in MOMENTS.items()}
+        return rules_pb2.ListRulesResponse(rules=[
+            rules_pb2.Rule(
+                rule_id=r.rule_id, version=r.version, national_code=r.national_code, name=r.name,
+                template=r.template, tier=r.tier, result_type=r.result_type, basis=r.basis,
+                moments=[moments[m] for m in sorted(r.moments)],
+                effective_from=r.effective_from.isoformat(),
+                effective_to=r.effective_to.isoformat() if r.effective_to else "",
+                parameters_json=r.params_json(),
+            )
+            for r in self._knowledge().pack.rules if r.in_force(day)
+        ])
+
+    def LoadCatalogue(self, request: rules_pb2.LoadCatalogueRequest,
+                      context: grpc.ServicerContext) -> rules_pb2.LoadCatalogueResponse:
+        problems: list[FieldViolation] = []
+        date_or_none(request.effective_from, "effective_from", problems, required=True)
+        if problems:
+            raise InvalidArgument(problems)
+        files = dict(request.files)
+        loaded = cat.parse(request.version, request.effective_from, files)
+        created = self.store.save(loaded, files, request.request_id)
+        with self._lock:
+            latest = self.store.latest()
+            if latest is not None:
+                self.active = ActiveKnowledge(latest, self.active.pack)
+                self._loaded = True
+        return rules_pb2.LoadCatalogueResponse(version=loaded.version, items=loaded.size, already_loaded=not created)

@@ -1,0 +1,62 @@
+"""Shared fixtures: a real PostgreSQL database for each test session.
+
+With DATABASE_URL set (as on the CI machine) a fresh database is created on that server
+for this session and dropped afterwards, so concurrent runs never share tables. Without
+it, an embedded PostgreSQL is started in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+from sqlalchemy.engine import Engine, make_url
+
+from fundguard.runtime import migrations
+from fundguard.runtime.db import EmbeddedPostgres, create_engine
+
+
+def _admin_dsn(url: str) -> str:
+    u = make_url(url)
+    return u.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+        yield server.start()
+        server.stop()
+        return
+    name = f"fg_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(_admin_dsn(base))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    migrations.upgrade_all(database_url)
+    return database_url
+
+
+@pytest.fixture()
+def engine(migrated_url: str) -> Iterator[Engine]:
+    eng = create_engine(migrated_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
