@@ -25,13 +25,17 @@ _sym_db = _symbol_database.Default()
 from fundguard.common.v1 import common_pb2 as fundguard_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fundguard/claims/v1/claims.proto\x12\x13\x66undguard.claims.v1\x1a fundguard/common/v1/common.proto\"\xbc\x01\n\x0e\x41nalyzeRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x06moment\x18\x02 \x01(\x0e\x32\x1b.fundguard.common.v1.Moment\x12\x15\n\rtrigger_scene\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x10\n\x08rule_ids\x18\x05 \x03(\t\x12/\n\x05\x63\x61ses\x18\x06 \x03(\x0b\x32 .fundguard.common.v1.PatientCase\"f\n\x0f\x41nalyzeResponse\x12.\n\x08\x66indings\x18\x01 \x03(\x0b\x32\x1c.fundguard.common.v1.Finding\x12\x11\n\tclaim_ids\x18\x02 \x03(\t\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"#\n\x0fGetClaimRequest\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\"\xbd\x01\n\x05\x43laim\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\x12\x31\n\tencounter\x18\x02 \x01(\x0b\x32\x1e.fundguard.common.v1.Encounter\x12-\n\x07patient\x18\x03 \x01(\x0b\x32\x1c.fundguard.common.v1.Patient\x12.\n\x08\x66indings\x18\x04 \x03(\x0b\x32\x1c.fundguard.common.v1.Finding\x12\x10\n\x08trace_id\x18\x05 \x01(\t\"\x8c\x01\n\x13ListFindingsRequest\x12\x18\n\x10institution_code\x18\x01 \x01(\t\x12\x13\n\x0b\x64octor_code\x18\x02 \x01(\t\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\x12\x0e\n\x06period\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\x91\x01\n\x14ListFindingsResponse\x12.\n\x08\x66indings\x18\x01 \x03(\x0b\x32\x1c.fundguard.common.v1.Finding\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x30\n\x0ctotal_amount\x18\x03 \x01(\x0b\x32\x1a.fundguard.common.v1.Money2\x98\x02\n\rClaimsService\x12T\n\x07\x41nalyze\x12#.fundguard.claims.v1.AnalyzeRequest\x1a$.fundguard.claims.v1.AnalyzeResponse\x12L\n\x08GetClaim\x12$.fundguard.claims.v1.GetClaimRequest\x1a\x1a.fundguard.claims.v1.Claim\x12\x63\n\x0cListFindings\x12(.fundguard.claims.v1.ListFindingsRequest\x1a).fundguard.claims.v1.ListFindingsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fundguard/claims/v1/claims.proto\x12\x13\x66undguard.claims.v1\x1a fundguard/common/v1/common.proto\"\xbc\x01\n\x0e\x41nalyzeRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x06moment\x18\x02 \x01(\x0e\x32\x1b.fundguard.common.v1.Moment\x12\x15\n\rtrigger_scene\x18\x03 \x01(\t\x12\x0f\n\x07task_id\x18\x04 \x01(\t\x12\x10\n\x08rule_ids\x18\x05 \x03(\t\x12/\n\x05\x63\x61ses\x18\x06 \x03(\x0b\x32 .fundguard.common.v1.PatientCase\"f\n\x0f\x41nalyzeResponse\x12.\n\x08\x66indings\x18\x01 \x03(\x0b\x32\x1c.fundguard.common.v1.Finding\x12\x11\n\tclaim_ids\x18\x02 \x03(\t\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"#\n\x0fGetClaimRequest\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\"\xbd\x01\n\x05\x43laim\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\x12\x31\n\tencounter\x18\x02 \x01(\x0b\x32\x1e.fundguard.common.v1.Encounter\x12-\n\x07patient\x18\x03 \x01(\x0b\x32\x1c.fundguard.common.v1.Patient\x12.\n\x08\x66indings\x18\x04 \x03(\x0b\x32\x1c.fundguard.common.v1.Finding\x12\x10\n\x08trace_id\x18\x05 \x01(\t\"\x8c\x01\n\x13ListFindingsRequest\x12\x18\n\x10institution_code\x18\x01 \x01(\t\x12\x13\n\x0b\x64octor_code\x18\x02 \x01(\t\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\x12\x0e\n\x06period\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\x91\x01\n\x14ListFindingsResponse\x12.\n\x08\x66indings\x18\x01 \x03(\x0b\x32\x1c.fundguard.common.v1.Finding\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x30\n\x0ctotal_amount\x18\x03 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\"G\n\x0fWarningFeedback\x12\x12\n\nwarning_id\x18\x01 \x01(\t\x12\x10\n\x08\x64isposal\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"r\n\x15RecordFeedbackRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x36\n\x08\x66\x65\x65\x64\x62\x61\x63k\x18\x02 \x03(\x0b\x32$.fundguard.claims.v1.WarningFeedback\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\"<\n\x16RecordFeedbackResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x05\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"\xc5\x03\n\tFeeDetail\x12\x11\n\tdetail_sn\x18\x01 \x01(\t\x12\x14\n\x0c\x65ncounter_id\x18\x02 \x01(\t\x12\x12\n\npatient_id\x18\x03 \x01(\t\x12\x13\n\x0boccurred_at\x18\x04 \x01(\t\x12\x11\n\titem_code\x18\x05 \x01(\t\x12\x11\n\titem_name\x18\x06 \x01(\t\x12\x11\n\titem_type\x18\x07 \x01(\t\x12\x10\n\x08quantity\x18\x08 \x01(\t\x12.\n\nunit_price\x18\t \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12*\n\x06\x61mount\x18\n \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12\x11\n\tdept_code\x18\x0b \x01(\t\x12\x13\n\x0b\x64octor_code\x18\x0c \x01(\t\x12\x13\n\x0b\x64octor_name\x18\r \x01(\t\x12\x1a\n\x12original_detail_sn\x18\x0e \x01(\t\x12\x38\n\x05\x65xtra\x18\x0f \x03(\x0b\x32).fundguard.claims.v1.FeeDetail.ExtraEntry\x1a,\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf5\x01\n\x17UploadFeeDetailsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x18\n\x10institution_code\x18\x02 \x01(\t\x12\x19\n\x11institution_level\x18\x03 \x01(\t\x12\x31\n\tencounter\x18\x04 \x01(\x0b\x32\x1e.fundguard.common.v1.Encounter\x12-\n\x07patient\x18\x05 \x01(\x0b\x32\x1c.fundguard.common.v1.Patient\x12/\n\x07\x64\x65tails\x18\x06 \x03(\x0b\x32\x1e.fundguard.claims.v1.FeeDetail\"6\n\x08RowError\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x87\x01\n\x0cIngestReport\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x12\n\nduplicates\x18\x02 \x01(\x03\x12\x10\n\x08rejected\x18\x03 \x01(\x03\x12-\n\x06\x65rrors\x18\x04 \x03(\x0b\x32\x1d.fundguard.claims.v1.RowError\x12\x10\n\x08replayed\x18\x05 \x01(\x08\"\xa2\x03\n\rSettleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rsettlement_id\x18\x02 \x01(\t\x12\x14\n\x0c\x65ncounter_id\x18\x03 \x01(\t\x12\x12\n\npatient_id\x18\x04 \x01(\t\x12\x18\n\x10institution_code\x18\x05 \x01(\t\x12\x30\n\x0ctotal_amount\x18\x06 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12-\n\tfund_paid\x18\x07 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12-\n\tcash_paid\x18\x08 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12\x12\n\nsettled_at\x18\t \x01(\t\x12\x12\n\ninvoice_no\x18\n \x01(\t\x12<\n\x05\x65xtra\x18\x0b \x03(\x0b\x32-.fundguard.claims.v1.SettleRequest.ExtraEntry\x1a,\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"o\n\x18ReverseSettlementRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rsettlement_id\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"Z\n\x0eSettleResponse\x12\x15\n\rsettlement_id\x18\x01 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x10\n\x08replayed\x18\x04 \x01(\x08\"|\n\x14StartAuditRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\x12\x19\n\x11rule_pack_version\x18\x03 \x01(\t\x12\x11\n\tpartition\x18\x04 \x01(\x05\x12\x12\n\npartitions\x18\x05 \x01(\x05\"\xd2\x01\n\x08\x41uditRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\x12\x19\n\x11rule_pack_version\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x13\n\x0blines_total\x18\x05 \x01(\x03\x12\x12\n\nlines_done\x18\x06 \x01(\x03\x12\x10\n\x08\x66indings\x18\x07 \x01(\x03\x12\x18\n\x10lines_per_second\x18\x08 \x01(\x01\x12\x12\n\nstarted_at\x18\t \x01(\t\x12\x13\n\x0b\x66inished_at\x18\n \x01(\t\"$\n\x12GetAuditRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"D\n\x17\x43ompareAuditRunsRequest\x12\x13\n\x0b\x62\x61se_run_id\x18\x01 \x01(\t\x12\x14\n\x0cother_run_id\x18\x02 \x01(\t\"\xc8\x01\n\tRuleDelta\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x18\n\x10institution_code\x18\x02 \x01(\t\x12\x15\n\rbase_findings\x18\x03 \x01(\x03\x12\x16\n\x0eother_findings\x18\x04 \x01(\x03\x12/\n\x0b\x62\x61se_amount\x18\x05 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12\x30\n\x0cother_amount\x18\x06 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\"J\n\x18\x43ompareAuditRunsResponse\x12.\n\x06\x64\x65ltas\x18\x01 \x03(\x0b\x32\x1e.fundguard.claims.v1.RuleDelta\"e\n\x16PublishFindingsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\"E\n\x17PublishFindingsResponse\x12\x11\n\tpublished\x18\x01 \x01(\x03\x12\x17\n\x0f\x61ppeal_deadline\x18\x02 \x01(\t\"\x8e\x01\n\x14\x41ppealFindingRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nfinding_id\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x15\n\revidence_refs\x18\x05 \x03(\t\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\"q\n\x13ReviewAppealRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nfinding_id\x18\x02 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x10\n\x08reviewer\x18\x05 \x01(\t\"\x8e\x01\n\x0c\x46indingEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nfinding_id\x18\x02 \x01(\t\x12\x12\n\nfrom_state\x18\x03 \x01(\t\x12\x10\n\x08to_state\x18\x04 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x13\n\x0boccurred_at\x18\x07 \x01(\t\">\n\x19\x43onfirmDueFindingsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\"/\n\x1a\x43onfirmDueFindingsResponse\x12\x11\n\tconfirmed\x18\x01 \x01(\x03\"H\n\x1cGetDeductionStatementRequest\x12\x18\n\x10institution_code\x18\x01 \x01(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\"\xe8\x01\n\rDeductionLine\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\x12\x0f\n\x07line_id\x18\x02 \x01(\t\x12\x13\n\x0b\x66inding_ids\x18\x03 \x03(\t\x12/\n\x0bline_amount\x18\x04 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12\x33\n\x0flargest_finding\x18\x05 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12,\n\x08\x64\x65\x64ucted\x18\x06 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12\x0b\n\x03how\x18\x07 \x01(\t\"\x9c\x01\n\x12\x44\x65\x64uctionStatement\x12\x18\n\x10institution_code\x18\x01 \x01(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\x12\x31\n\x05lines\x18\x03 \x03(\x0b\x32\".fundguard.claims.v1.DeductionLine\x12)\n\x05total\x18\x04 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\"U\n\x18ListFindingEventsRequest\x12\x12\n\nfinding_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"g\n\x19ListFindingEventsResponse\x12\x31\n\x06\x65vents\x18\x01 \x03(\x0b\x32!.fundguard.claims.v1.FindingEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb8\r\n\rClaimsService\x12T\n\x07\x41nalyze\x12#.fundguard.claims.v1.AnalyzeRequest\x1a$.fundguard.claims.v1.AnalyzeResponse\x12L\n\x08GetClaim\x12$.fundguard.claims.v1.GetClaimRequest\x1a\x1a.fundguard.claims.v1.Claim\x12\x63\n\x0cListFindings\x12(.fundguard.claims.v1.ListFindingsRequest\x1a).fundguard.claims.v1.ListFindingsResponse\x12i\n\x0eRecordFeedback\x12*.fundguard.claims.v1.RecordFeedbackRequest\x1a+.fundguard.claims.v1.RecordFeedbackResponse\x12\x63\n\x10UploadFeeDetails\x12,.fundguard.claims.v1.UploadFeeDetailsRequest\x1a!.fundguard.claims.v1.IngestReport\x12\x65\n\x10StreamFeeDetails\x12,.fundguard.claims.v1.UploadFeeDetailsRequest\x1a!.fundguard.claims.v1.IngestReport(\x01\x12Q\n\x06Settle\x12\".fundguard.claims.v1.SettleRequest\x1a#.fundguard.claims.v1.SettleResponse\x12g\n\x11ReverseSettlement\x12-.fundguard.claims.v1.ReverseSettlementRequest\x1a#.fundguard.claims.v1.SettleResponse\x12Y\n\rStartAuditRun\x12).fundguard.claims.v1.StartAuditRunRequest\x1a\x1d.fundguard.claims.v1.AuditRun\x12U\n\x0bGetAuditRun\x12\'.fundguard.claims.v1.GetAuditRunRequest\x1a\x1d.fundguard.claims.v1.AuditRun\x12o\n\x10\x43ompareAuditRuns\x12,.fundguard.claims.v1.CompareAuditRunsRequest\x1a-.fundguard.claims.v1.CompareAuditRunsResponse\x12l\n\x0fPublishFindings\x12+.fundguard.claims.v1.PublishFindingsRequest\x1a,.fundguard.claims.v1.PublishFindingsResponse\x12]\n\rAppealFinding\x12).fundguard.claims.v1.AppealFindingRequest\x1a!.fundguard.claims.v1.FindingEvent\x12[\n\x0cReviewAppeal\x12(.fundguard.claims.v1.ReviewAppealRequest\x1a!.fundguard.claims.v1.FindingEvent\x12u\n\x12\x43onfirmDueFindings\x12..fundguard.claims.v1.ConfirmDueFindingsRequest\x1a/.fundguard.claims.v1.ConfirmDueFindingsResponse\x12s\n\x15GetDeductionStatement\x12\x31.fundguard.claims.v1.GetDeductionStatementRequest\x1a\'.fundguard.claims.v1.DeductionStatement\x12r\n\x11ListFindingEvents\x12-.fundguard.claims.v1.ListFindingEventsRequest\x1a..fundguard.claims.v1.ListFindingEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fundguard.claims.v1.claims_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_FEEDETAIL_EXTRAENTRY']._loaded_options = None
+  _globals['_FEEDETAIL_EXTRAENTRY']._serialized_options = b'8\001'
+  _globals['_SETTLEREQUEST_EXTRAENTRY']._loaded_options = None
+  _globals['_SETTLEREQUEST_EXTRAENTRY']._serialized_options = b'8\001'
   _globals['_ANALYZEREQUEST']._serialized_start=92
   _globals['_ANALYZEREQUEST']._serialized_end=280
   _globals['_ANALYZERESPONSE']._serialized_start=282
@@ -44,6 +48,66 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTFINDINGSREQUEST']._serialized_end=756
   _globals['_LISTFINDINGSRESPONSE']._serialized_start=759
   _globals['_LISTFINDINGSRESPONSE']._serialized_end=904
-  _globals['_CLAIMSSERVICE']._serialized_start=907
-  _globals['_CLAIMSSERVICE']._serialized_end=1187
+  _globals['_WARNINGFEEDBACK']._serialized_start=906
+  _globals['_WARNINGFEEDBACK']._serialized_end=977
+  _globals['_RECORDFEEDBACKREQUEST']._serialized_start=979
+  _globals['_RECORDFEEDBACKREQUEST']._serialized_end=1093
+  _globals['_RECORDFEEDBACKRESPONSE']._serialized_start=1095
+  _globals['_RECORDFEEDBACKRESPONSE']._serialized_end=1155
+  _globals['_FEEDETAIL']._serialized_start=1158
+  _globals['_FEEDETAIL']._serialized_end=1611
+  _globals['_FEEDETAIL_EXTRAENTRY']._serialized_start=1567
+  _globals['_FEEDETAIL_EXTRAENTRY']._serialized_end=1611
+  _globals['_UPLOADFEEDETAILSREQUEST']._serialized_start=1614
+  _globals['_UPLOADFEEDETAILSREQUEST']._serialized_end=1859
+  _globals['_ROWERROR']._serialized_start=1861
+  _globals['_ROWERROR']._serialized_end=1915
+  _globals['_INGESTREPORT']._serialized_start=1918
+  _globals['_INGESTREPORT']._serialized_end=2053
+  _globals['_SETTLEREQUEST']._serialized_start=2056
+  _globals['_SETTLEREQUEST']._serialized_end=2474
+  _globals['_SETTLEREQUEST_EXTRAENTRY']._serialized_start=1567
+  _globals['_SETTLEREQUEST_EXTRAENTRY']._serialized_end=1611
+  _globals['_REVERSESETTLEMENTREQUEST']._serialized_start=2476
+  _globals['_REVERSESETTLEMENTREQUEST']._serialized_end=2587
+  _globals['_SETTLERESPONSE']._serialized_start=2589
+  _globals['_SETTLERESPONSE']._serialized_end=2679
+  _globals['_STARTAUDITRUNREQUEST']._serialized_start=2681
+  _globals['_STARTAUDITRUNREQUEST']._serialized_end=2805
+  _globals['_AUDITRUN']._serialized_start=2808
+  _globals['_AUDITRUN']._serialized_end=3018
+  _globals['_GETAUDITRUNREQUEST']._serialized_start=3020
+  _globals['_GETAUDITRUNREQUEST']._serialized_end=3056
+  _globals['_COMPAREAUDITRUNSREQUEST']._serialized_start=3058
+  _globals['_COMPAREAUDITRUNSREQUEST']._serialized_end=3126
+  _globals['_RULEDELTA']._serialized_start=3129
+  _globals['_RULEDELTA']._serialized_end=3329
+  _globals['_COMPAREAUDITRUNSRESPONSE']._serialized_start=3331
+  _globals['_COMPAREAUDITRUNSRESPONSE']._serialized_end=3405
+  _globals['_PUBLISHFINDINGSREQUEST']._serialized_start=3407
+  _globals['_PUBLISHFINDINGSREQUEST']._serialized_end=3508
+  _globals['_PUBLISHFINDINGSRESPONSE']._serialized_start=3510
+  _globals['_PUBLISHFINDINGSRESPONSE']._serialized_end=3579
+  _globals['_APPEALFINDINGREQUEST']._serialized_start=3582
+  _globals['_APPEALFINDINGREQUEST']._serialized_end=3724
+  _globals['_REVIEWAPPEALREQUEST']._serialized_start=3726
+  _globals['_REVIEWAPPEALREQUEST']._serialized_end=3839
+  _globals['_FINDINGEVENT']._serialized_start=3842
+  _globals['_FINDINGEVENT']._serialized_end=3984
+  _globals['_CONFIRMDUEFINDINGSREQUEST']._serialized_start=3986
+  _globals['_CONFIRMDUEFINDINGSREQUEST']._serialized_end=4048
+  _globals['_CONFIRMDUEFINDINGSRESPONSE']._serialized_start=4050
+  _globals['_CONFIRMDUEFINDINGSRESPONSE']._serialized_end=4097
+  _globals['_GETDEDUCTIONSTATEMENTREQUEST']._serialized_start=4099
+  _globals['_GETDEDUCTIONSTATEMENTREQUEST']._serialized_end=4171
+  _globals['_DEDUCTIONLINE']._serialized_start=4174
+  _globals['_DEDUCTIONLINE']._serialized_end=4406
+  _globals['_DEDUCTIONSTATEMENT']._serialized_start=4409
+  _globals['_DEDUCTIONSTATEMENT']._serialized_end=4565
+  _globals['_LISTFINDINGEVENTSREQUEST']._serialized_start=4567
+  _globals['_LISTFINDINGEVENTSREQUEST']._serialized_end=4652
+  _globals['_LISTFINDINGEVENTSRESPONSE']._serialized_start=4654
+  _globals['_LISTFINDINGEVENTSRESPONSE']._serialized_end=4757
+  _globals['_CLAIMSSERVICE']._serialized_start=4760
+  _globals['_CLAIMSSERVICE']._serialized_end=6480
 # @@protoc_insertion_point(module_scope)

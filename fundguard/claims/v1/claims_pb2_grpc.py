@@ -49,6 +49,76 @@ class ClaimsServiceStub:
                 request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingsRequest.SerializeToString,
                 response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingsResponse.FromString,
                 _registered_method=True)
+        self.RecordFeedback = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/RecordFeedback',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.RecordFeedbackRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.RecordFeedbackResponse.FromString,
+                _registered_method=True)
+        self.UploadFeeDetails = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/UploadFeeDetails',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.UploadFeeDetailsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.IngestReport.FromString,
+                _registered_method=True)
+        self.StreamFeeDetails = channel.stream_unary(
+                '/fundguard.claims.v1.ClaimsService/StreamFeeDetails',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.UploadFeeDetailsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.IngestReport.FromString,
+                _registered_method=True)
+        self.Settle = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/Settle',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleResponse.FromString,
+                _registered_method=True)
+        self.ReverseSettlement = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/ReverseSettlement',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ReverseSettlementRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleResponse.FromString,
+                _registered_method=True)
+        self.StartAuditRun = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/StartAuditRun',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.StartAuditRunRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AuditRun.FromString,
+                _registered_method=True)
+        self.GetAuditRun = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/GetAuditRun',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetAuditRunRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AuditRun.FromString,
+                _registered_method=True)
+        self.CompareAuditRuns = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/CompareAuditRuns',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.CompareAuditRunsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.CompareAuditRunsResponse.FromString,
+                _registered_method=True)
+        self.PublishFindings = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/PublishFindings',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.PublishFindingsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.PublishFindingsResponse.FromString,
+                _registered_method=True)
+        self.AppealFinding = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/AppealFinding',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AppealFindingRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.FindingEvent.FromString,
+                _registered_method=True)
+        self.ReviewAppeal = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/ReviewAppeal',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ReviewAppealRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.FindingEvent.FromString,
+                _registered_method=True)
+        self.ConfirmDueFindings = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/ConfirmDueFindings',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ConfirmDueFindingsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ConfirmDueFindingsResponse.FromString,
+                _registered_method=True)
+        self.GetDeductionStatement = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/GetDeductionStatement',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDeductionStatementRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.DeductionStatement.FromString,
+                _registered_method=True)
+        self.ListFindingEvents = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/ListFindingEvents',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsResponse.FromString,
+                _registered_method=True)
 
 
 class ClaimsServiceServicer:
@@ -74,6 +144,96 @@ class ClaimsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordFeedback(self, request, context):
+        """3103: the doctor's or cashier's answer to each warning (continue, or go back and change).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadFeeDetails(self, request, context):
+        """Ingestion (2204/2301 fee details, 2207/2304 settlement, 2208/2305 reversal). Idempotent by
+        the national keys; a retry changes nothing and says so. Bad rows are reported by row,
+        field and reason while good rows are accepted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamFeeDetails(self, request_iterator, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Settle(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReverseSettlement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartAuditRun(self, request, context):
+        """The post-event audit run over a period.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAuditRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompareAuditRuns(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishFindings(self, request, context):
+        """The monthly cycle: publish, appeal, review, confirm at the deadline, deduct.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AppealFinding(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviewAppeal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmDueFindings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeductionStatement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFindingEvents(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClaimsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +251,76 @@ def add_ClaimsServiceServicer_to_server(servicer, server):
                     servicer.ListFindings,
                     request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingsRequest.FromString,
                     response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingsResponse.SerializeToString,
+            ),
+            'RecordFeedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordFeedback,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.RecordFeedbackRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.RecordFeedbackResponse.SerializeToString,
+            ),
+            'UploadFeeDetails': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadFeeDetails,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.UploadFeeDetailsRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.IngestReport.SerializeToString,
+            ),
+            'StreamFeeDetails': grpc.stream_unary_rpc_method_handler(
+                    servicer.StreamFeeDetails,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.UploadFeeDetailsRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.IngestReport.SerializeToString,
+            ),
+            'Settle': grpc.unary_unary_rpc_method_handler(
+                    servicer.Settle,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleResponse.SerializeToString,
+            ),
+            'ReverseSettlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReverseSettlement,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ReverseSettlementRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleResponse.SerializeToString,
+            ),
+            'StartAuditRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartAuditRun,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.StartAuditRunRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AuditRun.SerializeToString,
+            ),
+            'GetAuditRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAuditRun,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetAuditRunRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AuditRun.SerializeToString,
+            ),
+            'CompareAuditRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareAuditRuns,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.CompareAuditRunsRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.CompareAuditRunsResponse.SerializeToString,
+            ),
+            'PublishFindings': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishFindings,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.PublishFindingsRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.PublishFindingsResponse.SerializeToString,
+            ),
+            'AppealFinding': grpc.unary_unary_rpc_method_handler(
+                    servicer.AppealFinding,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AppealFindingRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.FindingEvent.SerializeToString,
+            ),
+            'ReviewAppeal': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewAppeal,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ReviewAppealRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.FindingEvent.SerializeToString,
+            ),
+            'ConfirmDueFindings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmDueFindings,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ConfirmDueFindingsRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ConfirmDueFindingsResponse.SerializeToString,
+            ),
+            'GetDeductionStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeductionStatement,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDeductionStatementRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.DeductionStatement.SerializeToString,
+            ),
+            'ListFindingEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFindingEvents,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -174,6 +404,384 @@ class ClaimsService:
             '/fundguard.claims.v1.ClaimsService/ListFindings',
             fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingsRequest.SerializeToString,
             fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordFeedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/RecordFeedback',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.RecordFeedbackRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.RecordFeedbackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadFeeDetails(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/UploadFeeDetails',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.UploadFeeDetailsRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.IngestReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamFeeDetails(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/fundguard.claims.v1.ClaimsService/StreamFeeDetails',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.UploadFeeDetailsRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.IngestReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Settle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/Settle',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReverseSettlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/ReverseSettlement',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.ReverseSettlementRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.SettleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartAuditRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/StartAuditRun',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.StartAuditRunRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.AuditRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAuditRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/GetAuditRun',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.GetAuditRunRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.AuditRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompareAuditRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/CompareAuditRuns',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.CompareAuditRunsRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.CompareAuditRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishFindings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/PublishFindings',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.PublishFindingsRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.PublishFindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppealFinding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/AppealFinding',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.AppealFindingRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.FindingEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewAppeal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/ReviewAppeal',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.ReviewAppealRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.FindingEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmDueFindings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/ConfirmDueFindings',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.ConfirmDueFindingsRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.ConfirmDueFindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeductionStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/GetDeductionStatement',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDeductionStatementRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.DeductionStatement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFindingEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/ListFindingEvents',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,25 +25,47 @@ _sym_db = _symbol_database.Default()
 from fundguard.common.v1 import common_pb2 as fundguard_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fundguard/credit/v1/credit.proto\x12\x13\x66undguard.credit.v1\x1a fundguard/common/v1/common.proto\"\xc1\x01\n\x05\x45vent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x13\n\x0b\x64octor_code\x18\x04 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x05 \x01(\t\x12-\n\x07\x66inding\x18\x06 \x01(\x0b\x32\x1c.fundguard.common.v1.Finding\x12\x13\n\x0boccurred_at\x18\x07 \x01(\t\x12\x13\n\x0btraceparent\x18\x08 \x01(\t\"B\n\x14\x44\x65liverEventsRequest\x12*\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1a.fundguard.credit.v1.Event\"=\n\x15\x44\x65liverEventsResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05\x12\x12\n\nduplicates\x18\x02 \x01(\x05\"X\n\x10GetLedgerRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0c\n\x04year\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"d\n\x0bLedgerEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0e\n\x06points\x18\x03 \x01(\x05\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\x12\x13\n\x0brecorded_at\x18\x05 \x01(\t\"u\n\x11GetLedgerResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .fundguard.credit.v1.LedgerEntry\x12\x14\n\x0ctotal_points\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t2\xd3\x01\n\rCreditService\x12\x66\n\rDeliverEvents\x12).fundguard.credit.v1.DeliverEventsRequest\x1a*.fundguard.credit.v1.DeliverEventsResponse\x12Z\n\tGetLedger\x12%.fundguard.credit.v1.GetLedgerRequest\x1a&.fundguard.credit.v1.GetLedgerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fundguard/credit/v1/credit.proto\x12\x13\x66undguard.credit.v1\x1a fundguard/common/v1/common.proto\"J\n\x0b\x43\x61seSubject\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\tid_number\x18\x04 \x01(\t\"\x96\x02\n\x04\x43\x61se\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x32\n\x08subjects\x18\x03 \x03(\x0b\x32 .fundguard.credit.v1.CaseSubject\x12\x13\n\x0b\x66inding_ids\x18\x04 \x03(\t\x12*\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12(\n\x04\x66ine\x18\x06 \x01(\x0b\x32\x1a.fundguard.common.v1.Money\x12\x16\n\x0ethreshold_band\x18\x07 \x01(\t\x12\x13\n\x0breferred_to\x18\x08 \x03(\t\x12\x11\n\topened_at\x18\t \x01(\t\x12\x0f\n\x07summary\x18\n \x01(\t\"\x92\x01\n\x0fOpenCaseRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x32\n\x08subjects\x18\x02 \x03(\x0b\x32 .fundguard.credit.v1.CaseSubject\x12\x13\n\x0b\x66inding_ids\x18\x03 \x03(\t\x12\x0f\n\x07summary\x18\x04 \x01(\t\x12\x11\n\topened_by\x18\x05 \x01(\t\"\\\n\x10ReferCaseRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61gency\x18\x03 \x01(\t\x12\x13\n\x0breferred_by\x18\x04 \x01(\t\"J\n\x0eGetCaseRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61gency\x18\x02 \x01(\t\x12\x17\n\x0funmask_identity\x18\x03 \x01(\x08\"y\n\tFeedEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\'\n\x04\x63\x61se\x18\x04 \x01(\x0b\x32\x19.fundguard.credit.v1.Case\x12\x13\n\x0boccurred_at\x18\x05 \x01(\t\"m\n\x0fReadFeedRequest\x12\x0e\n\x06\x61gency\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x17\n\x0funmask_identity\x18\x04 \x01(\x08\x12\x0e\n\x06reader\x18\x05 \x01(\t\"W\n\x10ReadFeedResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.fundguard.credit.v1.FeedEvent\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"u\n\nDisclosure\x12\x18\n\x10institution_code\x18\x01 \x01(\t\x12\x18\n\x10institution_name\x18\x02 \x01(\t\x12\x10\n\x08sanction\x18\x03 \x01(\t\x12\x12\n\ndecided_at\x18\x04 \x01(\t\x12\r\n\x05\x62\x61sis\x18\x05 \x01(\t\"?\n\x16ListDisclosuresRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"h\n\x17ListDisclosuresResponse\x12\x34\n\x0b\x64isclosures\x18\x01 \x03(\x0b\x32\x1f.fundguard.credit.v1.Disclosure\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc1\x01\n\x05\x45vent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x18\n\x10institution_code\x18\x03 \x01(\t\x12\x13\n\x0b\x64octor_code\x18\x04 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x05 \x01(\t\x12-\n\x07\x66inding\x18\x06 \x01(\x0b\x32\x1c.fundguard.common.v1.Finding\x12\x13\n\x0boccurred_at\x18\x07 \x01(\t\x12\x13\n\x0btraceparent\x18\x08 \x01(\t\"B\n\x14\x44\x65liverEventsRequest\x12*\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1a.fundguard.credit.v1.Event\"=\n\x15\x44\x65liverEventsResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05\x12\x12\n\nduplicates\x18\x02 \x01(\x05\"X\n\x10GetLedgerRequest\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0c\n\x04year\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"d\n\x0bLedgerEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0e\n\x06points\x18\x03 \x01(\x05\x12\r\n\x05\x63\x61use\x18\x04 \x01(\t\x12\x13\n\x0brecorded_at\x18\x05 \x01(\t\"u\n\x11GetLedgerResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .fundguard.credit.v1.LedgerEntry\x12\x14\n\x0ctotal_points\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t2\x81\x05\n\rCreditService\x12\x66\n\rDeliverEvents\x12).fundguard.credit.v1.DeliverEventsRequest\x1a*.fundguard.credit.v1.DeliverEventsResponse\x12Z\n\tGetLedger\x12%.fundguard.credit.v1.GetLedgerRequest\x1a&.fundguard.credit.v1.GetLedgerResponse\x12K\n\x08OpenCase\x12$.fundguard.credit.v1.OpenCaseRequest\x1a\x19.fundguard.credit.v1.Case\x12M\n\tReferCase\x12%.fundguard.credit.v1.ReferCaseRequest\x1a\x19.fundguard.credit.v1.Case\x12I\n\x07GetCase\x12#.fundguard.credit.v1.GetCaseRequest\x1a\x19.fundguard.credit.v1.Case\x12W\n\x08ReadFeed\x12$.fundguard.credit.v1.ReadFeedRequest\x1a%.fundguard.credit.v1.ReadFeedResponse\x12l\n\x0fListDisclosures\x12+.fundguard.credit.v1.ListDisclosuresRequest\x1a,.fundguard.credit.v1.ListDisclosuresResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fundguard.credit.v1.credit_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENT']._serialized_start=92
-  _globals['_EVENT']._serialized_end=285
-  _globals['_DELIVEREVENTSREQUEST']._serialized_start=287
-  _globals['_DELIVEREVENTSREQUEST']._serialized_end=353
-  _globals['_DELIVEREVENTSRESPONSE']._serialized_start=355
-  _globals['_DELIVEREVENTSRESPONSE']._serialized_end=416
-  _globals['_GETLEDGERREQUEST']._serialized_start=418
-  _globals['_GETLEDGERREQUEST']._serialized_end=506
-  _globals['_LEDGERENTRY']._serialized_start=508
-  _globals['_LEDGERENTRY']._serialized_end=608
-  _globals['_GETLEDGERRESPONSE']._serialized_start=610
-  _globals['_GETLEDGERRESPONSE']._serialized_end=727
-  _globals['_CREDITSERVICE']._serialized_start=730
-  _globals['_CREDITSERVICE']._serialized_end=941
+  _globals['_CASESUBJECT']._serialized_start=91
+  _globals['_CASESUBJECT']._serialized_end=165
+  _globals['_CASE']._serialized_start=168
+  _globals['_CASE']._serialized_end=446
+  _globals['_OPENCASEREQUEST']._serialized_start=449
+  _globals['_OPENCASEREQUEST']._serialized_end=595
+  _globals['_REFERCASEREQUEST']._serialized_start=597
+  _globals['_REFERCASEREQUEST']._serialized_end=689
+  _globals['_GETCASEREQUEST']._serialized_start=691
+  _globals['_GETCASEREQUEST']._serialized_end=765
+  _globals['_FEEDEVENT']._serialized_start=767
+  _globals['_FEEDEVENT']._serialized_end=888
+  _globals['_READFEEDREQUEST']._serialized_start=890
+  _globals['_READFEEDREQUEST']._serialized_end=999
+  _globals['_READFEEDRESPONSE']._serialized_start=1001
+  _globals['_READFEEDRESPONSE']._serialized_end=1088
+  _globals['_DISCLOSURE']._serialized_start=1090
+  _globals['_DISCLOSURE']._serialized_end=1207
+  _globals['_LISTDISCLOSURESREQUEST']._serialized_start=1209
+  _globals['_LISTDISCLOSURESREQUEST']._serialized_end=1272
+  _globals['_LISTDISCLOSURESRESPONSE']._serialized_start=1274
+  _globals['_LISTDISCLOSURESRESPONSE']._serialized_end=1378
+  _globals['_EVENT']._serialized_start=1381
+  _globals['_EVENT']._serialized_end=1574
+  _globals['_DELIVEREVENTSREQUEST']._serialized_start=1576
+  _globals['_DELIVEREVENTSREQUEST']._serialized_end=1642
+  _globals['_DELIVEREVENTSRESPONSE']._serialized_start=1644
+  _globals['_DELIVEREVENTSRESPONSE']._serialized_end=1705
+  _globals['_GETLEDGERREQUEST']._serialized_start=1707
+  _globals['_GETLEDGERREQUEST']._serialized_end=1795
+  _globals['_LEDGERENTRY']._serialized_start=1797
+  _globals['_LEDGERENTRY']._serialized_end=1897
+  _globals['_GETLEDGERRESPONSE']._serialized_start=1899
+  _globals['_GETLEDGERRESPONSE']._serialized_end=2016
+  _globals['_CREDITSERVICE']._serialized_start=2019
+  _globals['_CREDITSERVICE']._serialized_end=2660
 # @@protoc_insertion_point(module_scope)

@@ -44,6 +44,31 @@ class CreditServiceStub:
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetLedgerRequest.SerializeToString,
                 response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetLedgerResponse.FromString,
                 _registered_method=True)
+        self.OpenCase = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/OpenCase',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.OpenCaseRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+                _registered_method=True)
+        self.ReferCase = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ReferCase',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReferCaseRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+                _registered_method=True)
+        self.GetCase = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/GetCase',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetCaseRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+                _registered_method=True)
+        self.ReadFeed = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ReadFeed',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedResponse.FromString,
+                _registered_method=True)
+        self.ListDisclosures = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ListDisclosures',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresResponse.FromString,
+                _registered_method=True)
 
 
 class CreditServiceServicer:
@@ -63,6 +88,39 @@ class CreditServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OpenCase(self, request, context):
+        """Cases for the police and other agencies.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReferCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadFeed(self, request, context):
+        """An agency's feed: only cases referred to it, ordered, resumable from a cursor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDisclosures(self, request, context):
+        """The public disclosure list of sanctioned institutions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CreditServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +133,31 @@ def add_CreditServiceServicer_to_server(servicer, server):
                     servicer.GetLedger,
                     request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetLedgerRequest.FromString,
                     response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetLedgerResponse.SerializeToString,
+            ),
+            'OpenCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenCase,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.OpenCaseRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.SerializeToString,
+            ),
+            'ReferCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReferCase,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReferCaseRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.SerializeToString,
+            ),
+            'GetCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCase,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetCaseRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.SerializeToString,
+            ),
+            'ReadFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadFeed,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedResponse.SerializeToString,
+            ),
+            'ListDisclosures': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDisclosures,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,6 +214,141 @@ class CreditService:
             '/fundguard.credit.v1.CreditService/GetLedger',
             fundguard_dot_credit_dot_v1_dot_credit__pb2.GetLedgerRequest.SerializeToString,
             fundguard_dot_credit_dot_v1_dot_credit__pb2.GetLedgerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/OpenCase',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.OpenCaseRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReferCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ReferCase',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ReferCaseRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/GetCase',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.GetCaseRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ReadFeed',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDisclosures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ListDisclosures',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresResponse.FromString,
             options,
             channel_credentials,
             insecure,
