@@ -34,8 +34,10 @@ BUILDS: dict[str, Path] = {
     "prod": K8S / "overlays" / "prod",
 }
 OVERLAYS = ["dev", "prod"]
-# Oldest Kubernetes release the manifests are written for (preStop sleep, matchLabelKeys).
-KUBERNETES_VERSION = "1.30.0"
+# The oldest Kubernetes release the manifests are written for (preStop sleep, matchLabelKeys),
+# and the newest whose schemas kubernetes-validate ships.
+KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]
+PROBE_HANDLERS = {"exec", "grpc", "httpGet", "tcpSocket"}
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 GRPC_SERVICES = {"claims": 50051, "rules": 50052, "physician-codes": 50053, "credit": 50054}
@@ -223,8 +225,9 @@ CUSTOM_RESOURCE_SCHEMAS: dict[tuple[str, str], Manifest] = {
 }
 
 
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 @pytest.mark.parametrize("build", list(BUILDS))
-def test_objects_validate_against_kubernetes_schemas(build: str) -> None:
+def test_objects_validate_against_kubernetes_schemas(build: str, version: str) -> None:
     errors: list[str] = []
     for obj in render(build):
         ident = f"{obj['kind']}/{obj['metadata']['name']}"
@@ -233,7 +236,7 @@ def test_objects_validate_against_kubernetes_schemas(build: str) -> None:
             if custom is not None:
                 jsonschema.validate(obj, custom)
             else:
-                kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+                kubernetes_validate.validate(obj, version, strict=True)
         except kubernetes_validate.SchemaNotFoundError:
             errors.append(f"{ident}: no schema for {obj['apiVersion']} {obj['kind']}")
         except jsonschema.ValidationError as error:
@@ -302,9 +305,14 @@ def test_every_long_running_container_has_probes(build: str) -> None:
         if workload["kind"] in {"Job", "CronJob"}:
             continue
         for container in containers(workload, init=False):
+            where = f"{workload['metadata']['name']}/{container['name']}"
             for probe in ("readinessProbe", "livenessProbe"):
                 if probe not in container:
-                    errors.append(f"{workload['metadata']['name']}/{container['name']}: no {probe}")
+                    errors.append(f"{where}: no {probe}")
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                handlers = PROBE_HANDLERS & set(container.get(probe, {}))
+                if probe in container and len(handlers) != 1:
+                    errors.append(f"{where}: {probe} needs exactly one handler, has {sorted(handlers)}")
     assert not errors, "\n".join(errors)
 
 

@@ -22,7 +22,7 @@ def _read(variable: str) -> bytes:
         return handle.read()
 
 
-def check(port: int, server_name: str, service: str = "", timeout: float = 3.0) -> bool:
+def check(port: int, server_name: str, service: str = "", timeout: float = 2.0) -> bool:
     credentials = grpc.ssl_channel_credentials(
         root_certificates=_read("FUNDGUARD_TLS_CA"),
         private_key=_read("FUNDGUARD_TLS_KEY"),
