@@ -52,9 +52,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     unknown = [s for s in args.services if s not in settings_mod.SERVICES]
     if unknown:
         raise SettingsError(f"unknown service {unknown[0]!r}; expected one of {', '.join(settings_mod.SERVICES)}")
-    for service in args.services or settings_mod.SERVICES:
-        migrations.upgrade(service, settings_mod.check_database_url(url))
-        print(f"migrated {service}")
+    chosen = tuple(args.services) or settings_mod.SERVICES
+    migrations.upgrade_all(settings_mod.check_database_url(url), chosen)
+    print(f"migrated {', '.join(chosen)}")
     return 0
 
 

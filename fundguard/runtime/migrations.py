@@ -37,9 +37,21 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, database_url), revision)
 
 
-def upgrade_all(database_url: str) -> None:
-    for service in SERVICES:
-        upgrade(service, database_url)
+# Several pods may start at once (each runs `fundguard migrate` in an init container); a
+# session-level advisory lock makes them take turns, and Alembic then finds nothing to do.
+MIGRATION_LOCK = 0x46554E44  # "FUND"
+
+
+def upgrade_all(database_url: str, services: tuple[str, ...] = SERVICES) -> None:
+    engine = sa.create_engine(sqlalchemy_url(database_url), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        try:
+            for service in services:
+                upgrade(service, database_url)
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    engine.dispose()
 
 
 def make_revision(service: str, database_url: str, message: str) -> None:

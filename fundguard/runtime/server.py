@@ -104,7 +104,11 @@ class ServiceRunner:
             futures.ThreadPoolExecutor(max_workers=max_workers),
             interceptors=[ErrorInterceptor()],
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
-                     ("grpc.max_send_message_length", 64 * 1024 * 1024)],
+                     ("grpc.max_send_message_length", 64 * 1024 * 1024),
+                     # Clients reconnect (and re-resolve DNS) every few minutes, so new
+                     # replicas join the round_robin without anyone restarting.
+                     ("grpc.max_connection_age_ms", 300_000),
+                     ("grpc.max_connection_age_grace_ms", 30_000)],
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

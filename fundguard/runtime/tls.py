@@ -26,8 +26,11 @@ def server_credentials() -> grpc.ServerCredentials | None:
 def dial(addr: str) -> grpc.Channel:
     """A channel to another Fundguard service: mutual TLS when configured, else plaintext."""
     files = _files()
+    # round_robin over every address DNS returns, so replicas added by the autoscaler (a
+    # headless Service) get traffic instead of each client sticking to its first pod.
     options = [("grpc.max_receive_message_length", 64 * 1024 * 1024),
-               ("grpc.max_send_message_length", 64 * 1024 * 1024)]
+               ("grpc.max_send_message_length", 64 * 1024 * 1024),
+               ("grpc.lb_policy_name", "round_robin")]
     if files is None:
         return grpc.insecure_channel(addr, options=options)
     cert, key, ca = files
