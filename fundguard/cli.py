@@ -24,7 +24,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = settings_mod.load(args.service)
     setup_logging(args.service, settings.log_level)
-    telemetry.setup(args.service, settings.data_dir, settings.otlp_endpoint)  # before any server or channel
+    # Before any server, channel, engine or app exists, so that all of them are instrumented.
+    telemetry.setup(args.service, settings.data_dir, settings.otlp_endpoint, settings.metrics_addr)
     if args.service == "gateway":
         import uvicorn
 
@@ -70,7 +71,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("Fundguard is up:")
         for svc, addr in suite.addrs.items():
             kind = "http" if svc == "gateway" else "grpc"
-            print(f"  {svc:<16} {kind}://{addr}")
+            print(f"  {svc:<16} {kind}://{addr}   metrics http://{suite.metrics_addrs[svc]}/metrics")
         print(f"  logs             {suite.data_dir / 'logs'}")
         print("Ctrl-C stops everything.", flush=True)
         stop.wait()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from typing import Any
@@ -30,8 +31,28 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def _guard(behaviour: Callable[..., Any], streaming_response: bool) -> Callable[..., Any]:
-    """Map domain exceptions to gRPC status codes; never leak a stack trace to a caller."""
+class RpcMetrics:
+    """Request rate, latency and errors per RPC, as OpenTelemetry metrics."""
+
+    def __init__(self) -> None:
+        m = telemetry.meter("fundguard.rpc")
+        self.duration = m.create_histogram("rpc.server.duration", unit="ms",
+                                           description="time to answer an RPC, by method and status")
+        self.requests = m.create_counter("rpc.server.requests", description="RPCs answered, by method and status")
+
+    def record(self, method: str, started: float, context: grpc.ServicerContext, failed: bool) -> None:
+        code = context.code() or (grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK)
+        service, _, name = method.strip("/").rpartition("/")
+        attrs = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name,
+                 "rpc.grpc.status_code": code.value[0]}
+        self.duration.record((time.perf_counter() - started) * 1000.0, attrs)
+        self.requests.add(1, attrs)
+
+
+def _guard(behaviour: Callable[..., Any], streaming_response: bool, method: str,
+           rpc_metrics: RpcMetrics) -> Callable[..., Any]:
+    """Map domain exceptions to gRPC status codes (never a stack trace to a caller) and
+    record each call's metrics."""
 
     def fail(exc: Exception, context: grpc.ServicerContext) -> None:
         if isinstance(exc, InvalidArgument):
@@ -44,31 +65,46 @@ def _guard(behaviour: Callable[..., Any], streaming_response: bool) -> Callable[
     if streaming_response:
 
         def stream(request: Any, context: grpc.ServicerContext) -> Any:
+            started, failed = time.perf_counter(), True
             try:
                 yield from behaviour(request, context)
+                failed = False
             except Exception as exc:
                 if context.code() is not None:  # already aborted by the servicer itself
                     raise
                 fail(exc, context)
+            finally:
+                rpc_metrics.record(method, started, context, failed)
 
         return stream
 
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        started, failed = time.perf_counter(), True
         try:
-            return behaviour(request, context)
+            result = behaviour(request, context)
+            failed = False
+            return result
         except Exception as exc:
             if context.code() is not None:  # already aborted by the servicer itself
                 raise
             fail(exc, context)
+        finally:
+            rpc_metrics.record(method, started, context, failed)
 
     return unary
 
 
-class ErrorInterceptor(grpc.ServerInterceptor):
+class RpcInterceptor(grpc.ServerInterceptor):
+    """Errors and metrics for every RPC except the health and reflection probes."""
+
+    def __init__(self) -> None:
+        self.metrics = RpcMetrics()
+
     def intercept_service(self, continuation: Callable[..., Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
-        if handler is None:
-            return None
+        method = handler_call_details.method
+        if handler is None or method.startswith(("/grpc.health.", "/grpc.reflection.")):
+            return handler
         kinds = (
             ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
             ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
@@ -79,7 +115,7 @@ class ErrorInterceptor(grpc.ServerInterceptor):
             behaviour = getattr(handler, attr)
             if behaviour is not None:
                 return make(
-                    _guard(behaviour, streaming),
+                    _guard(behaviour, streaming, method, self.metrics),
                     request_deserializer=handler.request_deserializer,
                     response_serializer=handler.response_serializer,
                 )
@@ -102,7 +138,7 @@ class ServiceRunner:
         self.on_stop = on_stop
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers),
-            interceptors=[ErrorInterceptor()],
+            interceptors=[RpcInterceptor()],
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
                      ("grpc.max_send_message_length", 64 * 1024 * 1024),
                      # Clients reconnect (and re-resolve DNS) every few minutes, so new

@@ -58,6 +58,7 @@ class Suite:
         self.embedded: EmbeddedPostgres | None = None
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.addrs: dict[str, str] = {}
+        self.metrics_addrs: dict[str, str] = {}  # each process's Prometheus endpoint
 
     @property
     def gateway_url(self) -> str:
@@ -72,6 +73,7 @@ class Suite:
                 self.addrs[svc] = f"127.0.0.1:{DEFAULT_PORTS[svc]}"
             else:
                 self.addrs[svc] = f"127.0.0.1:{free_port()}"
+            self.metrics_addrs[svc] = f"127.0.0.1:{free_port()}"
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ) | self.extra_env
@@ -97,7 +99,8 @@ class Suite:
                 log = (self.data_dir / "logs" / f"{svc}.log").open("ab")
                 self.procs[svc] = subprocess.Popen(
                     [sys.executable, "-m", "fundguard.cli", "serve", svc],
-                    env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    env=env | {"FUNDGUARD_METRICS_ADDR": self.metrics_addrs[svc]},
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 )
             self.wait_healthy(timeout)
         except BaseException:

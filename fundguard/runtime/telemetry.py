@@ -11,21 +11,106 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    Sampler,
+    SamplingResult,
+    _get_from_env_or_default,
+)
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import Attributes
 
+# The attribute registry (docs/telemetry.md): every Fundguard-specific span attribute.
 CLAIM_ID = "fundguard.claim_id"
 INSTITUTION_CODE = "fundguard.institution_code"
 DOCTOR_CODE = "fundguard.doctor_code"
 RULE_ID = "fundguard.rule_id"
+FINDING_ID = "fundguard.finding_id"
+FINDINGS = "fundguard.findings"  # how many findings a step produced for the claim
+AUDIT_RUN_ID = "fundguard.audit_run_id"
+CASE_ID = "fundguard.case_id"
+AGENCY = "fundguard.agency"
+CLAIM_COUNT = "fundguard.claim_count"
 
 _provider: TracerProvider | None = None
 _lock = threading.Lock()
+
+
+class FindingsAwareSampler(Sampler):
+    """The configured sampler (OTEL_TRACES_SAMPLER), except that a span which records
+    findings about a claim is always kept: a claim with findings never drops out of the
+    record of its path, even when its first trace was sampled out."""
+
+    def __init__(self, delegate: Sampler) -> None:
+        self.delegate = delegate
+
+    def should_sample(self, parent_context: Context | None, trace_id: int, name: str,
+                      kind: SpanKind | None = None, attributes: Attributes = None,
+                      links: Sequence[Link] | None = None, trace_state: Any = None) -> SamplingResult:
+        found = (attributes or {}).get(FINDINGS)
+        if isinstance(found, int) and found > 0:
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, trace_state)
+        return self.delegate.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"FindingsAware{{{self.delegate.get_description()}}}"
+
+
+def current_traceparent() -> str:
+    """The W3C traceparent of the current span, to store with a claim and link back to later."""
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier)
+    return carrier.get("traceparent", "")
+
+
+def _link(traceparent: str) -> list[Link]:
+    if not traceparent:
+        return []
+    ctx = trace.get_current_span(TraceContextTextMapPropagator().extract({"traceparent": traceparent}))
+    span_context = ctx.get_span_context()
+    return [Link(span_context)] if span_context.is_valid else []
+
+
+@contextmanager
+def claim_step(name: str, claim_id: str, traceparent: str = "",
+               attributes: Mapping[str, Any] | None = None,
+               tracer: trace.Tracer | None = None) -> Iterator[trace.Span]:
+    """A span for a later step in a claim's life (audit, publication, appeal, deduction,
+    points, case...), carrying the claim id and linked to the trace the claim arrived with."""
+    attrs = {CLAIM_ID: claim_id, **{k: v for k, v in (attributes or {}).items() if v not in (None, "")}}
+    tracer = tracer or trace.get_tracer("fundguard")
+    with tracer.start_as_current_span(name, links=_link(traceparent), attributes=attrs) as span:
+        yield span
+
+
+def meter(name: str) -> metrics.Meter:
+    return metrics.get_meter(name)
+
+
+def _start_metrics(metrics_addr: str | None, resource: Resource) -> None:
+    """OpenTelemetry metrics, scraped by Prometheus at FUNDGUARD_METRICS_ADDR/metrics."""
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    readers = []
+    if metrics_addr:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+        from prometheus_client import start_http_server
+
+        host, port = metrics_addr.rsplit(":", 1)
+        start_http_server(int(port), addr=host.strip("[]"))
+        readers.append(PrometheusMetricReader())
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
 
 
 def span_dir(data_dir: Path) -> Path:
@@ -75,14 +160,16 @@ def span_record(span: ReadableSpan) -> dict[str, object]:
     }
 
 
-def setup(service: str, data_dir: Path, otlp_endpoint: str | None = None) -> TracerProvider:
-    """Install tracing for this process and instrument gRPC, SQLAlchemy and FastAPI."""
+def setup(service: str, data_dir: Path, otlp_endpoint: str | None = None,
+          metrics_addr: str | None = None) -> TracerProvider:
+    """Install tracing and metrics for this process; instrument gRPC, SQLAlchemy and FastAPI."""
     global _provider
     with _lock:
         if _provider is not None:
             return _provider
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"fundguard-{service}")})
-        provider = TracerProvider(resource=resource)  # the sampler comes from OTEL_TRACES_SAMPLER
+        # The sampler named by OTEL_TRACES_SAMPLER, wrapped so that findings are always kept.
+        provider = TracerProvider(resource=resource, sampler=FindingsAwareSampler(_get_from_env_or_default()))
         exporter: SpanExporter
         if otlp_endpoint:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -92,6 +179,7 @@ def setup(service: str, data_dir: Path, otlp_endpoint: str | None = None) -> Tra
             exporter = JsonLinesSpanExporter(span_dir(data_dir) / f"{service}-{os.getpid()}.jsonl")
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
         trace.set_tracer_provider(provider)
+        _start_metrics(metrics_addr, resource)
         _instrument()
         _provider = provider
         return provider

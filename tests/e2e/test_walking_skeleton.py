@@ -119,3 +119,16 @@ def test_a_malformed_envelope_is_refused_with_the_field_named(suite: Suite) -> N
     assert "msgid" in r.json()["err_msg"] and "fixmedins_code" in r.json()["err_msg"]
     r = httpx.post(suite.gateway_url + NATIONAL, json={**sample("01-clean-outpatient", 5), "infno": "9999"}, timeout=10)
     assert r.json()["infcode"] == -1 and "infno" in r.json()["err_msg"]
+
+
+def test_every_process_exports_rpc_metrics_for_prometheus(suite: Suite) -> None:
+    httpx.post(suite.gateway_url + NATIONAL, json=sample("01-clean-outpatient", 6), timeout=30)
+    claims_metrics = httpx.get(f"http://{suite.metrics_addrs['claims']}/metrics", timeout=5).text
+    analyze = [line for line in claims_metrics.splitlines()
+               if line.startswith("rpc_server_requests") and 'rpc_method="Analyze"' in line]
+    assert analyze and float(analyze[0].rsplit(" ", 1)[1]) >= 1
+    assert 'rpc_method="Check"' not in claims_metrics  # health probes are not counted
+    rules_metrics = httpx.get(f"http://{suite.metrics_addrs['rules']}/metrics", timeout=5).text
+    assert 'rpc_method="Evaluate"' in rules_metrics
+    gateway_metrics = httpx.get(f"http://{suite.metrics_addrs['gateway']}/metrics", timeout=5).text
+    assert "http_server" in gateway_metrics

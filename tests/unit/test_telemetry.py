@@ -1,0 +1,41 @@
+"""Sampling keeps findings; later steps link back to the claim's first trace."""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
+
+from fundguard.runtime import telemetry
+
+
+def _provider(delegate: object) -> tuple[TracerProvider, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=telemetry.FindingsAwareSampler(delegate))  # type: ignore[arg-type]
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider, exporter
+
+
+def test_a_step_with_findings_is_kept_even_when_sampling_drops_everything_else() -> None:
+    provider, exporter = _provider(ALWAYS_OFF)
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("gateway request"):
+        with tracer.start_as_current_span("claims.analyze_claim", attributes={telemetry.FINDINGS: 2}):
+            pass
+        with tracer.start_as_current_span("claims.analyze_claim", attributes={telemetry.FINDINGS: 0}):
+            pass
+    assert [s.name for s in exporter.get_finished_spans()] == ["claims.analyze_claim"]
+
+
+def test_a_later_step_links_to_the_trace_the_claim_arrived_with() -> None:
+    provider, exporter = _provider(ALWAYS_ON)
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("upload") as first:
+        traceparent = telemetry.current_traceparent()
+    with telemetry.claim_step("claims.publish", "H1-E1", traceparent, {telemetry.RULE_ID: "R-X"}, tracer=tracer):
+        pass
+    later = exporter.get_finished_spans()[-1]
+    assert later.attributes is not None and later.attributes[telemetry.CLAIM_ID] == "H1-E1"
+    assert [link.context.trace_id for link in later.links] == [first.get_span_context().trace_id]
+    assert later.context is not None and later.context.trace_id != first.get_span_context().trace_id
