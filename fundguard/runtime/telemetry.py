@@ -22,6 +22,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
     Decision,
     Sampler,
     SamplingResult,
@@ -166,6 +167,10 @@ def setup(service: str, data_dir: Path, otlp_endpoint: str | None = None,
     global _provider
     with _lock:
         if _provider is not None:
+            return _provider
+        if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+            # Telemetry off (the standard switch): no tracing, no instrumentation at all.
+            _provider = TracerProvider(sampler=ALWAYS_OFF)
             return _provider
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"fundguard-{service}")})
         # The sampler named by OTEL_TRACES_SAMPLER, wrapped so that findings are always kept.
