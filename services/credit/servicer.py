@@ -274,6 +274,15 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         last = rows[-1]["position"] if rows else after
         return pb.ReadFeedResponse(events=events, next_cursor=encode_cursor(request.agency, last))
 
+    def ListCases(self, request: pb.ListCasesRequest, context: grpc.ServicerContext) -> pb.ListCasesResponse:
+        if not request.reader:
+            raise InvalidArgument([FieldViolation("reader", "required: every read is logged")])
+        size = page_size(request.page_size)
+        docs = self.store.list_cases(request.institution_code, request.state, request.reader, size + 1,
+                                     page_after(request.page_token))
+        return pb.ListCasesResponse(cases=[_case(d) for d in docs[:size]],
+                                    next_page_token=next_token(docs, size, "case_id"))
+
     def ListAccessLog(self, request: pb.ListAccessLogRequest, context: grpc.ServicerContext) -> pb.ListAccessLogResponse:
         size = page_size(request.page_size)
         rows = self.store.access_log(request.agency, size + 1, int(page_after(request.page_token) or 0))

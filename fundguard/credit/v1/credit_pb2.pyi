@@ -696,3 +696,25 @@ class ListAccessLogResponse(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[AccessLogEntry]
     next_page_token: str
     def __init__(self, entries: _Optional[_Iterable[_Union[AccessLogEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListCasesRequest(_message.Message):
+    __slots__ = ("institution_code", "state", "reader", "page_size", "page_token")
+    INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    READER_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    institution_code: str
+    state: str
+    reader: str
+    page_size: int
+    page_token: str
+    def __init__(self, institution_code: _Optional[str] = ..., state: _Optional[str] = ..., reader: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListCasesResponse(_message.Message):
+    __slots__ = ("cases", "next_page_token")
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    cases: _containers.RepeatedCompositeFieldContainer[Case]
+    next_page_token: str
+    def __init__(self, cases: _Optional[_Iterable[_Union[Case, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -109,6 +109,11 @@ class CreditServiceStub:
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresRequest.SerializeToString,
                 response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresResponse.FromString,
                 _registered_method=True)
+        self.ListCases = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ListCases',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesResponse.FromString,
+                _registered_method=True)
         self.ListAccessLog = channel.unary_unary(
                 '/fundguard.credit.v1.CreditService/ListAccessLog',
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListAccessLogRequest.SerializeToString,
@@ -225,6 +230,13 @@ class CreditServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCases(self, request, context):
+        """Cases for auditors (not agencies: they read their feeds), by case id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListAccessLog(self, request, context):
         """Who read which case, when (reads of cases and feeds are logged).
         """
@@ -309,6 +321,11 @@ def add_CreditServiceServicer_to_server(servicer, server):
                     servicer.GetRiskScores,
                     request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresRequest.FromString,
                     response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresResponse.SerializeToString,
+            ),
+            'ListCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCases,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesResponse.SerializeToString,
             ),
             'ListAccessLog': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAccessLog,
@@ -721,6 +738,33 @@ class CreditService:
             '/fundguard.credit.v1.CreditService/GetRiskScores',
             fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresRequest.SerializeToString,
             fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ListCases',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -546,13 +546,31 @@ class CreditStore:
 
     def get_case(self, case_id: str, agency: str, unmask: bool, reader: str) -> dict[str, Any]:
         with self.engine.begin() as conn:
-            if agency and conn.execute(sa.select(referrals.c.agency).where(
-                    referrals.c.case_id == case_id, referrals.c.agency == agency)).first() is None:
+            denied = bool(agency) and conn.execute(sa.select(referrals.c.agency).where(
+                referrals.c.case_id == case_id, referrals.c.agency == agency)).first() is None
+            if denied:
+                # The refused attempt is logged too (committed, though the read fails).
                 self._log(conn, reader, agency, "get_case.denied", [case_id], False)
-                raise NotFound(f"case {case_id} not found")
+        if denied:
+            raise NotFound(f"case {case_id} not found")
+        with self.engine.begin() as conn:
             doc = self._case_doc(conn, case_id)
             self._log(conn, reader, agency, "get_case", [case_id], unmask)
             return self.reveal(doc, unmask)
+
+    def list_cases(self, institution: str, state: str, reader: str, limit: int, after: str) -> list[dict[str, Any]]:
+        q = sa.select(cases.c.case_id)
+        if institution:
+            q = q.where(cases.c.institution_code == institution)
+        if state:
+            q = q.where(cases.c.state == state)
+        if after:
+            q = q.where(cases.c.case_id > after)
+        with self.engine.begin() as conn:
+            ids = list(conn.execute(q.order_by(cases.c.case_id).limit(limit)).scalars())
+            docs = [self.reveal(self._case_doc(conn, i), False) for i in ids]
+            self._log(conn, reader, "", "list_cases", ids, False)
+        return docs
 
     def read_feed(self, agency: str, after: int, limit: int, unmask: bool, reader: str) -> list[dict[str, Any]]:
         with self.engine.begin() as conn:
