@@ -15,7 +15,7 @@ from fundguard.credit.v1 import credit_pb2 as pb
 from fundguard.credit.v1 import credit_pb2_grpc
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.paging import next_token, page_after, page_size
-from fundguard.runtime.wire import decimal_or_none
+from fundguard.runtime.wire import cents, decimal_or_none
 from services.credit.dispatch import SanctionDispatcher
 from services.credit.domain import indicators as ind
 from services.credit.domain import risk
@@ -40,7 +40,8 @@ def _fmt(x: float | Decimal | None, places: int = 4) -> str:
 
 
 def _money(x: Any) -> common_pb2.Money:
-    return common_pb2.Money(amount=str(x))
+    """Money out: exact decimal, in yuan and fen (stored amounts keep four places)."""
+    return common_pb2.Money(amount=str(cents(Decimal(str(x)))))
 
 
 def _decision(r: Mapping[str, Any]) -> pb.Decision:

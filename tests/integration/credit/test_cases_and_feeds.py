@@ -46,7 +46,7 @@ def test_fraud_case_referral_and_feed_across_a_reconnect(migrated_url: str, data
             finding_event("F-C0", institution=INST, amount="900.00")]))   # not fraud-type: no case
         [case] = credit.ListCases(pb.ListCasesRequest(institution_code=INST, reader="auditor-li")).cases
         assert sorted(case.finding_ids) == ["F-C1", "F-C2"]
-        assert (case.amount.amount, case.threshold_band) == ("7000.0000", "large")
+        assert (case.amount.amount, case.threshold_band) == ("7000.00", "large")
         assert (case.fine_basis, case.fine_multiple, case.fine.amount) == ("art40", "4", "28000.00")
         assert {(s.kind, s.code) for s in case.subjects} == {("institution", INST), ("staff", "D320100000051"),
                                                             ("insured", "P001"), ("insured", "P002")}
@@ -78,8 +78,8 @@ def test_fraud_case_referral_and_feed_across_a_reconnect(migrated_url: str, data
             "F-C1", kind="finding.overturned", institution=INST, doctor="D320100000051")]))
         rest, cursor = _read_all(credit, "police", cursor, page=10)
         assert [e.kind for e in rest] == ["case.updated", "case.updated"]
-        assert rest[0].case.threshold_band == "huge" and rest[0].case.amount.amount == "57000.0000"
-        assert rest[1].case.amount.amount == "53000.0000" and "F-C1" not in rest[1].case.finding_ids
+        assert rest[0].case.threshold_band == "huge" and rest[0].case.amount.amount == "57000.00"
+        assert rest[1].case.amount.amount == "53000.00" and "F-C1" not in rest[1].case.finding_ids
         everything, _ = _read_all(credit, "police", "", page=100)
         ids = [e.event_id for e in first + rest]
         assert ids == [e.event_id for e in everything] and len(set(ids)) == len(ids)
