@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
@@ -245,8 +245,14 @@ def _growth(cur: float | None, prev: float | None) -> float | None:
     return (cur - prev) / prev
 
 
-def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str, PeriodRow]) -> list[Indicators]:
-    """Indicators for every institution of one period, scored against its peers."""
+ZScore = Callable[[float, Sequence[float]], float]
+
+
+def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str, PeriodRow],
+            z_score: ZScore | None = None) -> list[Indicators]:
+    """Indicators for every institution of one period, scored against its peers
+    (``z_score`` exists so a benchmark can swap in mean/stddev as its baseline)."""
+    zf = z_score or robust_z
     vals = {r.institution_code: values_of(r) for r in current}
     prev_vals = {code: values_of(r) for code, r in last_year.items()}
     growth = {code: {k: _growth(v[k], prev_vals.get(code, {}).get(k)) for k in GROWTH_OF} for code, v in vals.items()}
@@ -264,7 +270,7 @@ def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str
             sample = [x for p in peers if (x := growth[p.institution_code][k]) is not None]
             if g is None or len(sample) < 2:
                 continue
-            z = robust_z(g, sample)
+            z = zf(g, sample)
             scores[f"growth.{k}"] = z
             if z >= zw or (g >= gw and k in ("total_cost", "fund_paid", "cost_per_visit")):
                 warnings.append(RiskWarning(
@@ -276,7 +282,7 @@ def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str
             sample = [y for p in peers if (y := vals[p.institution_code][k]) is not None]
             if x is None or len(sample) < 2:
                 continue
-            z = robust_z(x, sample)
+            z = zf(x, sample)
             scores[k] = z
             if z >= zw:
                 kind = ZB.get(k)
@@ -288,7 +294,7 @@ def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str
     return out
 
 
-def doctor_scores(rows: Sequence[PeriodRow]) -> dict[str, tuple[str, dict[str, float]]]:
+def doctor_scores(rows: Sequence[PeriodRow], z_score: ZScore | None = None) -> dict[str, tuple[str, dict[str, float]]]:
     """Per doctor (across institutions of one period): robust z of cost per visit, per patient
     and drug share among doctors at institutions of the same level and type."""
     by_group: dict[str, list[tuple[str, str, dict[str, float]]]] = defaultdict(list)
@@ -306,5 +312,5 @@ def doctor_scores(rows: Sequence[PeriodRow]) -> dict[str, tuple[str, dict[str, f
         keys = {k for _, _, m in members for k in m}
         samples = {k: [m[k] for _, _, m in members if k in m] for k in keys}
         for doctor, inst, m in members:
-            out[doctor] = (inst, {k: robust_z(v, samples[k]) for k, v in m.items()})
+            out[doctor] = (inst, {k: (z_score or robust_z)(v, samples[k]) for k, v in m.items()})
     return out

@@ -17,9 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
+from fundguard.runtime import telemetry
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from services.credit.domain import ledger as L
 from services.credit.domain.cases import fine, mask_identity, threshold_band
@@ -48,6 +51,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAFF_KINDS = ("staff_suspension", "staff_termination")
 INSTITUTION_KINDS = ("order_to_correct", "public_criticism", "suspension", "termination")
 SYSTEM = "credit"
+_PROPAGATOR = TraceContextTextMapPropagator()
 
 
 def business_date(at: datetime | None) -> date:
@@ -105,12 +109,19 @@ class CreditStore:
             return len(new)
 
     def _process(self, conn: Connection, e: dict[str, Any]) -> None:
-        _lock(conn, "institution:" + e["institution_code"])
-        if e["kind"] == "finding.confirmed":
-            self._confirmed(conn, e)
-        elif e["kind"] == "finding.overturned":
-            self._overturned(conn, e)
-        # deduction.made and unknown kinds are kept in the inbox only: money is claims' ledger.
+        # A span linked to the claim's own trace, so the claim's whole life shows in one query.
+        parent = trace.get_current_span(_PROPAGATOR.extract({"traceparent": e["payload"].get("traceparent", "")}))
+        links = [trace.Link(parent.get_span_context())] if parent.get_span_context().is_valid else []
+        attributes = {telemetry.CLAIM_ID: e["claim_id"], telemetry.INSTITUTION_CODE: e["institution_code"],
+                      telemetry.DOCTOR_CODE: e["doctor_code"], "fundguard.event_kind": e["kind"]}
+        with telemetry.tracer(__name__).start_as_current_span("credit.process_event", links=links,
+                                                              attributes=attributes):
+            _lock(conn, "institution:" + e["institution_code"])
+            if e["kind"] == "finding.confirmed":
+                self._confirmed(conn, e)
+            elif e["kind"] == "finding.overturned":
+                self._overturned(conn, e)
+            # deduction.made is kept in the inbox only: money is claims' ledger.
 
     def _facts(self, e: dict[str, Any]) -> L.FindingFacts:
         f = e["payload"].get("finding", {})
