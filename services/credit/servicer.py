@@ -56,6 +56,13 @@ def _decision(r: Mapping[str, Any]) -> pb.Decision:
         detail=", ".join(f"{k}={v}" for k, v in sorted(detail.items())))
 
 
+def _entry(r: Mapping[str, Any]) -> pb.LedgerEntry:
+    return pb.LedgerEntry(entry_id=str(r["entry_id"]), subject=r["subject"], points=r["points"], cause=r["cause"],
+                          recorded_at=r["recorded_at"].isoformat(), ledger=r["ledger"], finding_id=r["finding_id"],
+                          event_id=r["event_id"] or "", reverses_entry_id=str(r["reverses_entry_id"] or ""),
+                          person=r["person"], year=r["year"])
+
+
 def _case(doc: Mapping[str, Any]) -> pb.Case:
     return pb.Case(
         case_id=doc["case_id"], state=doc["state"],
@@ -129,15 +136,24 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
             raise InvalidArgument([FieldViolation("page_token", "not a token this service issued")]) from exc
         rows = self.store.ledger(request.subject, year, size + 1, after)
         return pb.GetLedgerResponse(
-            entries=[pb.LedgerEntry(entry_id=str(r["entry_id"]), subject=r["subject"], points=r["points"],
-                                    cause=r["cause"], recorded_at=r["recorded_at"].isoformat(), ledger=r["ledger"],
-                                    finding_id=r["finding_id"], event_id=r["event_id"] or "",
-                                    reverses_entry_id=str(r["reverses_entry_id"] or ""), person=r["person"],
-                                    year=r["year"])
-                     for r in rows[:size]],
+            entries=[_entry(r) for r in rows[:size]],
             total_points=self.store.total_points(request.subject, year),
             next_page_token=next_token(rows, size, "entry_id"),
         )
+
+    def ReverseEntry(self, request: pb.ReverseEntryRequest, context: grpc.ServicerContext) -> pb.LedgerEntry:
+        problems = []
+        if not request.entry_id.isdigit():
+            problems.append(FieldViolation("entry_id", "must be a ledger entry id"))
+        if not request.decided_by:
+            problems.append(FieldViolation("decided_by", "required: a reviewer decides an appeal"))
+        if not request.reason:
+            problems.append(FieldViolation("reason", "required"))
+        if problems:
+            raise InvalidArgument(problems)
+        r = self.store.reverse_entry(int(request.entry_id), request.decided_by, request.reason)
+        self._dispatch()
+        return _entry(r)
 
     def ListDecisions(self, request: pb.ListDecisionsRequest, context: grpc.ServicerContext) -> pb.ListDecisionsResponse:
         size = page_size(request.page_size)

@@ -718,3 +718,15 @@ class ListCasesResponse(_message.Message):
     cases: _containers.RepeatedCompositeFieldContainer[Case]
     next_page_token: str
     def __init__(self, cases: _Optional[_Iterable[_Union[Case, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ReverseEntryRequest(_message.Message):
+    __slots__ = ("request_id", "entry_id", "decided_by", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    entry_id: str
+    decided_by: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., entry_id: _Optional[str] = ..., decided_by: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

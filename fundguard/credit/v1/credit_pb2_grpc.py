@@ -89,6 +89,11 @@ class CreditServiceStub:
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentRequest.SerializeToString,
                 response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentResponse.FromString,
                 _registered_method=True)
+        self.ReverseEntry = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ReverseEntry',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReverseEntryRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.LedgerEntry.FromString,
+                _registered_method=True)
         self.DispatchSanctions = channel.unary_unary(
                 '/fundguard.credit.v1.CreditService/DispatchSanctions',
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.DispatchSanctionsRequest.SerializeToString,
@@ -201,6 +206,14 @@ class CreditServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReverseEntry(self, request, context):
+        """An appeal against points themselves (not the finding): a reviewer takes one ledger entry
+        back; a reversal entry is appended and every decision is recomputed (lifts included).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DispatchSanctions(self, request, context):
         """Retry calls to physician_codes that have not been acknowledged yet.
         """
@@ -301,6 +314,11 @@ def add_CreditServiceServicer_to_server(servicer, server):
                     servicer.RunAnnualAssessment,
                     request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentRequest.FromString,
                     response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentResponse.SerializeToString,
+            ),
+            'ReverseEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReverseEntry,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReverseEntryRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.LedgerEntry.SerializeToString,
             ),
             'DispatchSanctions': grpc.unary_unary_rpc_method_handler(
                     servicer.DispatchSanctions,
@@ -630,6 +648,33 @@ class CreditService:
             '/fundguard.credit.v1.CreditService/RunAnnualAssessment',
             fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentRequest.SerializeToString,
             fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReverseEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ReverseEntry',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ReverseEntryRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.LedgerEntry.FromString,
             options,
             channel_credentials,
             insecure,

@@ -195,6 +195,28 @@ class CreditStore:
             self._case_event(conn, case_id, "finding.overturned", f"finding {finding_id}: {reason}", person)
             self._publish_update(conn, case_id)
 
+    def reverse_entry(self, entry_id: int, person: str, reason: str) -> dict[str, Any]:
+        """Take one entry back on appeal; return the reversal (the existing one when repeated)."""
+        with self.engine.begin() as conn:
+            entry = conn.execute(sa.select(ledger_entries).where(ledger_entries.c.entry_id == entry_id)).mappings().first()
+            if entry is None:
+                raise NotFound(f"ledger entry {entry_id} not found")
+            if entry["reverses_entry_id"] is not None:
+                raise InvalidArgument([FieldViolation("entry_id", "is itself a reversal")])
+            _lock(conn, f"{entry['ledger']}:{entry['subject']}")
+            existing = conn.execute(sa.select(ledger_entries).where(
+                ledger_entries.c.reverses_entry_id == entry_id)).mappings().first()
+            if existing is None:
+                self._append(conn, entry["ledger"], entry["subject"], entry["on_date"], -entry["points"],
+                             f"reversal of entry {entry_id} on appeal: {reason}", entry["event_id"],
+                             entry["finding_id"], person, reverses=entry_id, year=entry["year"])
+                if entry["ledger"] == "staff":
+                    self._reconcile_staff(conn, entry["subject"], entry["year"], person)
+                else:
+                    self._reconcile_institution(conn, entry["subject"], entry["year"], person)
+            return dict(conn.execute(sa.select(ledger_entries).where(
+                ledger_entries.c.reverses_entry_id == entry_id)).mappings().one())
+
     def _append(self, conn: Connection, ledger: str, subject: str, on: date, points: int, cause: str,
                 event_id: str, finding_id: str, person: str, reverses: int | None = None,
                 year: int | None = None) -> None:

@@ -120,3 +120,24 @@ def test_bad_events_are_rejected_whole_naming_each_field(credit) -> None:
     for name in ("events[1].kind", "events[1].responsibility"):
         assert name in err.value.details()
     assert credit.GetLedger(pb.GetLedgerRequest(subject="D320100000099")).total_points == 0
+
+
+def test_an_appeal_against_the_points_reverses_one_entry_and_lifts(credit) -> None:
+    doctor = "D320100000005"
+    credit.DeliverEvents(pb.DeliverEventsRequest(events=[
+        finding_event("F-P1", doctor=doctor, institution="H32010000006"),
+        finding_event("F-P2", doctor=doctor, institution="H32010000006", tier="B",
+                      occurred_at="2026-03-11T02:00:00+00:00")]))
+    assert [d.kind for d in _staff_decisions(credit, doctor)] == ["staff_suspension"]
+    second = credit.GetLedger(pb.GetLedgerRequest(subject=doctor)).entries[1]
+    reversal = credit.ReverseEntry(pb.ReverseEntryRequest(request_id="a1", entry_id=second.entry_id,
+                                                          decided_by="reviewer-wang", reason="not responsible"))
+    assert reversal.points == -3 and reversal.reverses_entry_id == second.entry_id
+    again = credit.ReverseEntry(pb.ReverseEntryRequest(request_id="a2", entry_id=second.entry_id,
+                                                       decided_by="reviewer-wang", reason="not responsible"))
+    assert again.entry_id == reversal.entry_id
+    assert credit.GetLedger(pb.GetLedgerRequest(subject=doctor)).total_points == 6
+    assert sorted(d.kind for d in _staff_decisions(credit, doctor)) == ["staff_suspension", "withdrawal"]
+    with pytest.raises(grpc.RpcError) as err:
+        credit.ReverseEntry(pb.ReverseEntryRequest(entry_id=reversal.entry_id, decided_by="x", reason="y"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
