@@ -26,7 +26,7 @@ import platform
 import random
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -152,15 +152,8 @@ def precision_at(scores: Sequence[float], labels: Sequence[bool], share: float =
     return sum(labels[i] for i in top) / k
 
 
-def _meanstd_z(x: float, sample: Sequence[float]) -> float:
-    if len(sample) < 2:
-        return 0.0
-    sd = statistics.pstdev(sample)
-    return 0.0 if sd == 0 else (x - statistics.fmean(sample)) / sd
-
-
 def institution_scores(policy: Policy, current: list[ind.PeriodRow], last: dict[str, ind.PeriodRow],
-                       history: dict[str, risk.History], z: Callable[[float, Sequence[float]], float]) -> dict[str, float]:
+                       history: dict[str, risk.History], z: ind.Fit) -> dict[str, float]:
     computed = ind.compute(policy, current, last, z)   # the baseline swaps only the anomaly statistic
     cost = {r.institution_code: r.total_cost for r in current}
     return {c.institution_code: risk.score(policy, c.institution_code, "institution", c.peer_scores,
@@ -169,7 +162,7 @@ def institution_scores(policy: Policy, current: list[ind.PeriodRow], last: dict[
 
 
 def doctor_scores(policy: Policy, current: list[ind.PeriodRow], history: dict[str, risk.History],
-                  z: Callable[[float, Sequence[float]], float]) -> dict[str, float]:
+                  z: ind.Fit) -> dict[str, float]:
     zs = ind.doctor_scores(current, z)
     cost = {d.doctor_code: d.total_cost for r in current for d in r.doctors}
     return {doc: risk.score(policy, doc, "doctor", s, cost[doc], history.get(doc, risk.History())).score
@@ -185,9 +178,9 @@ def run(quick: bool) -> dict[str, dict[str, object]]:
     for seed in seeds:
         current, last, history, bad_inst, bad_doc = scenario(seed, n)
         t0 = time.perf_counter()
-        robust = institution_scores(policy, current, last, history, ind.robust_z)
+        robust = institution_scores(policy, current, last, history, ind.robust_fit)
         seconds.append(time.perf_counter() - t0)
-        meanstd = institution_scores(policy, current, last, history, _meanstd_z)
+        meanstd = institution_scores(policy, current, last, history, ind.meanstd_fit)
         growth = {r.institution_code: float(r.total_cost / last[r.institution_code].total_cost) for r in current}
         codes = sorted(robust)
         labels = [c in bad_inst for c in codes]
@@ -195,8 +188,8 @@ def run(quick: bool) -> dict[str, dict[str, object]]:
             vals = [sc[c] for c in codes]
             figures.setdefault(f"inst_auc_{name}", []).append(roc_auc(vals, labels))
             figures.setdefault(f"inst_p5_{name}", []).append(precision_at(vals, labels))
-        drobust = doctor_scores(policy, current, history, ind.robust_z)
-        dmeanstd = doctor_scores(policy, current, history, _meanstd_z)
+        drobust = doctor_scores(policy, current, history, ind.robust_fit)
+        dmeanstd = doctor_scores(policy, current, history, ind.meanstd_fit)
         dcodes = sorted(drobust)
         dlabels = [c in bad_doc for c in dcodes]
         cpv = {d.doctor_code: float(d.total_cost) / d.visits for r in current for d in r.doctors}

@@ -154,17 +154,31 @@ def values_of(r: PeriodRow) -> dict[str, float | None]:
     return v
 
 
-def robust_z(x: float, sample: Sequence[float]) -> float:
-    """(x - median) / (1.4826 * MAD); falls back to the mean absolute deviation when MAD is 0."""
+def robust_fit(sample: Sequence[float]) -> Callable[[float], float]:
+    """z for a sample: (x - median) / (1.4826 * MAD), falling back to the mean absolute
+    deviation when MAD is 0. Fitted once per peer group, then applied to each member."""
     if len(sample) < 2:
-        return 0.0
+        return lambda x: 0.0
     med = median(sample)
     mad = median(abs(s - med) for s in sample) * MAD_SCALE
     if mad == 0:
         mad = sum(abs(s - med) for s in sample) / len(sample) * 1.2533
     if mad == 0:
-        return 0.0
-    return (x - med) / mad
+        return lambda x: 0.0
+    return lambda x: (x - med) / mad
+
+
+def meanstd_fit(sample: Sequence[float]) -> Callable[[float], float]:
+    """The classic z, kept as the benchmark's baseline."""
+    if len(sample) < 2:
+        return lambda x: 0.0
+    mean = sum(sample) / len(sample)
+    sd = (sum((s - mean) ** 2 for s in sample) / len(sample)) ** 0.5
+    return (lambda x: 0.0) if sd == 0 else (lambda x: (x - mean) / sd)
+
+
+def robust_z(x: float, sample: Sequence[float]) -> float:
+    return robust_fit(sample)(x)
 
 
 @dataclass
@@ -245,14 +259,23 @@ def _growth(cur: float | None, prev: float | None) -> float | None:
     return (cur - prev) / prev
 
 
-ZScore = Callable[[float, Sequence[float]], float]
+Fit = Callable[[Sequence[float]], Callable[[float], float]]
 
 
 def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str, PeriodRow],
-            z_score: ZScore | None = None) -> list[Indicators]:
+            fit: Fit = robust_fit) -> list[Indicators]:
     """Indicators for every institution of one period, scored against its peers
-    (``z_score`` exists so a benchmark can swap in mean/stddev as its baseline)."""
-    zf = z_score or robust_z
+    (``fit`` exists so a benchmark can swap in mean/stddev as its baseline)."""
+    fitted: dict[tuple[int, str], tuple[list[float], Callable[[float], float]]] = {}
+
+    def peer_fit(peers: list[PeriodRow], table: Mapping[str, Mapping[str, float | None]],
+                 key: str) -> tuple[list[float], Callable[[float], float]]:
+        # Peer lists are shared by every member of a group: fit each (group, indicator) once.
+        cache_key = (id(peers), f"{id(table)}.{key}")
+        if cache_key not in fitted:
+            sample = [x for p in peers if (x := table[p.institution_code][key]) is not None]
+            fitted[cache_key] = (sample, fit(sample))
+        return fitted[cache_key]
     vals = {r.institution_code: values_of(r) for r in current}
     prev_vals = {code: values_of(r) for code, r in last_year.items()}
     growth = {code: {k: _growth(v[k], prev_vals.get(code, {}).get(k)) for k in GROWTH_OF} for code, v in vals.items()}
@@ -267,10 +290,10 @@ def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str
         prev = last_year.get(code)
         for k in SCORED_GROWTH:
             g = growth[code][k]
-            sample = [x for p in peers if (x := growth[p.institution_code][k]) is not None]
+            sample, zf = peer_fit(peers, growth, k)
             if g is None or len(sample) < 2:
                 continue
-            z = zf(g, sample)
+            z = zf(g)
             scores[f"growth.{k}"] = z
             if z >= zw or (g >= gw and k in ("total_cost", "fund_paid", "cost_per_visit")):
                 warnings.append(RiskWarning(
@@ -279,10 +302,10 @@ def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str
                     drilldown(r, prev, None, policy.drilldown_items)))
         for k in SCORED_VALUES:
             x = vals[code][k]
-            sample = [y for p in peers if (y := vals[p.institution_code][k]) is not None]
+            sample, zf = peer_fit(peers, vals, k)
             if x is None or len(sample) < 2:
                 continue
-            z = zf(x, sample)
+            z = zf(x)
             scores[k] = z
             if z >= zw:
                 kind = ZB.get(k)
@@ -294,7 +317,7 @@ def compute(policy: Policy, current: Sequence[PeriodRow], last_year: Mapping[str
     return out
 
 
-def doctor_scores(rows: Sequence[PeriodRow], z_score: ZScore | None = None) -> dict[str, tuple[str, dict[str, float]]]:
+def doctor_scores(rows: Sequence[PeriodRow], fit: Fit = robust_fit) -> dict[str, tuple[str, dict[str, float]]]:
     """Per doctor (across institutions of one period): robust z of cost per visit, per patient
     and drug share among doctors at institutions of the same level and type."""
     by_group: dict[str, list[tuple[str, str, dict[str, float]]]] = defaultdict(list)
@@ -310,7 +333,7 @@ def doctor_scores(rows: Sequence[PeriodRow], z_score: ZScore | None = None) -> d
     out: dict[str, tuple[str, dict[str, float]]] = {}
     for members in by_group.values():
         keys = {k for _, _, m in members for k in m}
-        samples = {k: [m[k] for _, _, m in members if k in m] for k in keys}
+        fits = {k: fit([m[k] for _, _, m in members if k in m]) for k in keys}
         for doctor, inst, m in members:
-            out[doctor] = (inst, {k: (z_score or robust_z)(v, samples[k]) for k, v in m.items()})
+            out[doctor] = (inst, {k: fits[k](v) for k, v in m.items()})
     return out
