@@ -184,6 +184,7 @@ def run(quick: bool) -> dict[str, dict[str, object]]:
         growth = {r.institution_code: float(r.total_cost / last[r.institution_code].total_cost) for r in current}
         codes = sorted(robust)
         labels = [c in bad_inst for c in codes]
+        figures.setdefault("inst_prevalence", []).append(sum(labels) / len(labels))
         for name, sc in (("robust", robust), ("meanstd", meanstd), ("growth", growth)):
             vals = [sc[c] for c in codes]
             figures.setdefault(f"inst_auc_{name}", []).append(roc_auc(vals, labels))
@@ -192,6 +193,7 @@ def run(quick: bool) -> dict[str, dict[str, object]]:
         dmeanstd = doctor_scores(policy, current, history, ind.meanstd_fit)
         dcodes = sorted(drobust)
         dlabels = [c in bad_doc for c in dcodes]
+        figures.setdefault("doc_prevalence", []).append(sum(dlabels) / len(dlabels))
         cpv = {d.doctor_code: float(d.total_cost) / d.visits for r in current for d in r.doctors}
         for name, sc in (("robust", drobust), ("meanstd", dmeanstd), ("cpv", cpv)):
             vals = [sc[c] for c in dcodes]
@@ -199,7 +201,8 @@ def run(quick: bool) -> dict[str, dict[str, object]]:
             figures.setdefault(f"doc_p5_{name}", []).append(precision_at(vals, dlabels))
     med = {k: round(statistics.median(v), 3) for k, v in figures.items()}
     machine = f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
-    common = {"machine": machine, "institutions": n, "doctors": 5 * n, "seeds": len(seeds), "fraud_share": 0.05}
+    common = {"machine": machine, "institutions": n, "doctors": 5 * n, "seeds": len(seeds),
+              "fraudulent_institutions_share": med["inst_prevalence"], "fraudulent_doctors_share": med["doc_prevalence"]}
     out: dict[str, dict[str, object]] = {}
     for subject, naive, naive_name in (("inst", "growth", "total-cost growth alone"),
                                        ("doc", "cpv", "cost per visit alone")):
