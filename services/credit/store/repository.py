@@ -94,6 +94,7 @@ class CreditStore:
                 .returning(inbox.c.event_id)
             )
             new = {r[0] for r in result.all()}
+            self._lock_subjects(conn, [e for e in events if e["event_id"] in new])
             # In order per institution: by institution, then by when the event happened.
             todo = sorted((e for e in events if e["event_id"] in new),
                           key=lambda e: (e["institution_code"], e["occurred_at"] or datetime.min.replace(tzinfo=UTC),
@@ -107,6 +108,20 @@ class CreditStore:
                 conn.execute(sa.update(inbox).where(inbox.c.event_id == e["event_id"])
                              .values(processed_at=sa.func.now()))
             return len(new)
+
+    def _lock_subjects(self, conn: Connection, events: Sequence[dict[str, Any]]) -> None:
+        """Take every institution and staff lock the batch will need, up front and in one global
+        order, so two concurrent deliveries can never wait on each other in a cycle."""
+        keys = {"institution:" + e["institution_code"] for e in events}
+        keys |= {"staff:" + e["doctor_code"] for e in events if e["doctor_code"]}
+        overturned = [e["payload"].get("finding", {}).get("findingId", "") for e in events
+                      if e["kind"] == "finding.overturned"]
+        if overturned:
+            keys |= {f"{ledger}:{subject}" for ledger, subject in conn.execute(
+                sa.select(ledger_entries.c.ledger, ledger_entries.c.subject)
+                .where(ledger_entries.c.finding_id.in_(overturned)).distinct()).all()}
+        for key in sorted(keys):
+            _lock(conn, key)
 
     def _process(self, conn: Connection, e: dict[str, Any]) -> None:
         # A span linked to the claim's own trace, so the claim's whole life shows in one query.

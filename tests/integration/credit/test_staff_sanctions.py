@@ -141,3 +141,24 @@ def test_an_appeal_against_the_points_reverses_one_entry_and_lifts(credit) -> No
     with pytest.raises(grpc.RpcError) as err:
         credit.ReverseEntry(pb.ReverseEntryRequest(entry_id=reversal.entry_id, decided_by="x", reason="y"))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_concurrent_deliveries_decide_once(credit) -> None:
+    doctor = "D320100000006"
+    events = [finding_event(f"F-CC{i}", doctor=doctor, institution=f"H3201000001{i % 3}", tier="B",
+                            occurred_at=f"2026-04-{i + 1:02d}T02:00:00+00:00") for i in range(8)]   # 3 points each
+
+    def deliver(e: pb.Event) -> int:
+        return credit.DeliverEvents(pb.DeliverEventsRequest(events=[e, events[0]])).accepted
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        accepted = sum(pool.map(deliver, events))
+    assert accepted == 8
+    assert credit.GetLedger(pb.GetLedgerRequest(subject=doctor)).total_points == 24
+    # Arrival order may change which entry is taken to cross a threshold (a late-arriving earlier
+    # event re-dates it, withdrawing and re-deciding), but what stays in force is exactly one
+    # suspension from the 9th point and one termination from the 12th, in business-date order.
+    active = credit.GetStanding(pb.GetStandingRequest(subject=doctor, year=2026)).active_decisions
+    assert sorted((d.kind, d.start_date) for d in active) == [("staff_suspension", "2026-04-03"),
+                                                             ("staff_termination", "2026-04-04")]
