@@ -642,28 +642,31 @@ class CreditStore:
 
     # ------------------------------------------------------------------ indicators
     def record_indicators(self, request_id: str, rows: Sequence[PeriodRow]) -> int:
+        """Store aggregates in a few multi-row statements (no per-row round trips)."""
+        values = [{"institution_code": r.institution_code, "period": r.period, "name": r.name, "level": r.level,
+                   "type": r.type, "region": r.region, "settlements": r.settlements, "patients": r.patients,
+                   "total_cost": r.total_cost, "fund_paid": r.fund_paid,
+                   "cost_by_kind": {k: str(v) for k, v in r.cost_by_kind.items()}, "discharges": r.discharges,
+                   "hospital_infections": r.hospital_infections, "readmissions_31d": r.readmissions_31d,
+                   "doctors": [{"doctor_code": d.doctor_code, "visits": d.visits, "patients": d.patients,
+                                "total_cost": str(d.total_cost), "drug_cost": str(d.drug_cost)} for d in r.doctors]}
+                  for r in rows]
+        items = [{"institution_code": r.institution_code, "period": r.period, "item_code": i.item_code,
+                  "item_name": i.item_name, "item_kind": i.item_kind, "count": i.count, "amount": i.amount,
+                  "patients": i.patients} for r in rows for i in r.items]
         with self.engine.begin() as conn:
-            for r in rows:
-                values = {"institution_code": r.institution_code, "period": r.period, "name": r.name,
-                          "level": r.level, "type": r.type, "region": r.region, "settlements": r.settlements,
-                          "patients": r.patients, "total_cost": r.total_cost, "fund_paid": r.fund_paid,
-                          "cost_by_kind": {k: str(v) for k, v in r.cost_by_kind.items()},
-                          "discharges": r.discharges, "hospital_infections": r.hospital_infections,
-                          "readmissions_31d": r.readmissions_31d,
-                          "doctors": [{"doctor_code": d.doctor_code, "visits": d.visits, "patients": d.patients,
-                                       "total_cost": str(d.total_cost), "drug_cost": str(d.drug_cost)}
-                                      for d in r.doctors]}
+            if values:
                 # Aggregates are a recomputable projection of claims' data: a re-run replaces them.
-                conn.execute(insert(indicator_rows).values(values).on_conflict_do_update(
+                stmt = insert(indicator_rows).values(values)
+                conn.execute(stmt.on_conflict_do_update(
                     index_elements=[indicator_rows.c.institution_code, indicator_rows.c.period],
-                    set_={**values, "recorded_at": sa.func.now()}))
-                conn.execute(sa.delete(indicator_items).where(indicator_items.c.institution_code == r.institution_code,
-                                                              indicator_items.c.period == r.period))
-                if r.items:
-                    conn.execute(sa.insert(indicator_items), [
-                        {"institution_code": r.institution_code, "period": r.period, "item_code": i.item_code,
-                         "item_name": i.item_name, "item_kind": i.item_kind, "count": i.count, "amount": i.amount,
-                         "patients": i.patients} for i in r.items])
+                    set_={c.name: stmt.excluded[c.name] for c in indicator_rows.columns
+                          if c.name not in ("institution_code", "period", "recorded_at")} | {"recorded_at": sa.func.now()}))
+                conn.execute(sa.delete(indicator_items).where(
+                    sa.tuple_(indicator_items.c.institution_code, indicator_items.c.period).in_(
+                        [(r.institution_code, r.period) for r in rows])))
+            if items:
+                conn.execute(sa.insert(indicator_items), items)
             self._remember(conn, request_id, "RecordIndicators", {"recorded": len(rows)})
         return len(rows)
 

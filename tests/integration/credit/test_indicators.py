@@ -100,3 +100,16 @@ def test_bad_rows_are_refused_naming_each_field(credit) -> None:
     with pytest.raises(grpc.RpcError) as err:
         credit.GetIndicators(pb.GetIndicatorsRequest(period="2026-03", institution_code="H32050000099"))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_rerecorded_period_replaces_the_earlier_one_and_request_ids_repeat(credit) -> None:
+    row = _row("H32050000001", "2026-03", 2.0)
+    del row.items[:]
+    assert credit.RecordIndicators(pb.RecordIndicatorsRequest(request_id="ind-2", rows=[row])).recorded == 1
+    [i] = credit.GetIndicators(pb.GetIndicatorsRequest(period="2026-03", institution_code="H32050000001")).institutions
+    assert i.values["settlements"] == "200.0000"
+    # The same request again is answered from memory and does not overwrite a later correction.
+    credit.RecordIndicators(pb.RecordIndicatorsRequest(request_id="ind-3", rows=[_row("H32050000001", "2026-03", 3.0)]))
+    assert credit.RecordIndicators(pb.RecordIndicatorsRequest(request_id="ind-2", rows=[row])).recorded == 1
+    [i] = credit.GetIndicators(pb.GetIndicatorsRequest(period="2026-03", institution_code="H32050000001")).institutions
+    assert i.values["settlements"] == "300.0000"
