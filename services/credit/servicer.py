@@ -268,6 +268,14 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         self.store.refer(request.case_id, request.agency, request.referred_by, request.note)
         return _case(self.store.get_case(request.case_id, "", False, request.referred_by))
 
+    def CloseCase(self, request: pb.CloseCaseRequest, context: grpc.ServicerContext) -> pb.Case:
+        problems = [FieldViolation(name, "required") for name in ("case_id", "closed_by", "reason")
+                    if not getattr(request, name)]
+        if problems:
+            raise InvalidArgument(problems)
+        self.store.close(request.case_id, request.closed_by, request.reason)
+        return _case(self.store.get_case(request.case_id, "", False, request.closed_by))
+
     def GetCase(self, request: pb.GetCaseRequest, context: grpc.ServicerContext) -> pb.Case:
         self._agency(request.agency, "agency", required=False)
         if not request.case_id:

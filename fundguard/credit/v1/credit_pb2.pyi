@@ -730,3 +730,15 @@ class ReverseEntryRequest(_message.Message):
     decided_by: str
     reason: str
     def __init__(self, request_id: _Optional[str] = ..., entry_id: _Optional[str] = ..., decided_by: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CloseCaseRequest(_message.Message):
+    __slots__ = ("request_id", "case_id", "closed_by", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_BY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    case_id: str
+    closed_by: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., case_id: _Optional[str] = ..., closed_by: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

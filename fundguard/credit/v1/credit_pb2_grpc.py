@@ -59,6 +59,11 @@ class CreditServiceStub:
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetCaseRequest.SerializeToString,
                 response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
                 _registered_method=True)
+        self.CloseCase = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/CloseCase',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.CloseCaseRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+                _registered_method=True)
         self.ReadFeed = channel.unary_unary(
                 '/fundguard.credit.v1.CreditService/ReadFeed',
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedRequest.SerializeToString,
@@ -158,6 +163,14 @@ class CreditServiceServicer:
 
     def GetCase(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseCase(self, request, context):
+        """Close a case (agencies it was referred to see a case.updated); later fraud-type
+        findings at the institution open a new case.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -283,6 +296,11 @@ def add_CreditServiceServicer_to_server(servicer, server):
             'GetCase': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCase,
                     request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetCaseRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.SerializeToString,
+            ),
+            'CloseCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseCase,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.CloseCaseRequest.FromString,
                     response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.SerializeToString,
             ),
             'ReadFeed': grpc.unary_unary_rpc_method_handler(
@@ -485,6 +503,33 @@ class CreditService:
             target,
             '/fundguard.credit.v1.CreditService/GetCase',
             fundguard_dot_credit_dot_v1_dot_credit__pb2.GetCaseRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/CloseCase',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.CloseCaseRequest.SerializeToString,
             fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
             options,
             channel_credentials,

@@ -535,6 +535,18 @@ class CreditStore:
             self._case_event(conn, case_id, "referred", f"referred to {agency}" + (f": {note}" if note else ""), by)
             self._feed_append(conn, agency, case_id, "case.referred")
 
+    def close(self, case_id: str, by: str, reason: str) -> None:
+        with self.engine.begin() as conn:
+            state = conn.execute(sa.select(cases.c.state).where(cases.c.case_id == case_id).with_for_update()
+                                 ).scalar_one_or_none()
+            if state is None:
+                raise NotFound(f"case {case_id} not found")
+            if state == "closed":
+                return
+            conn.execute(sa.update(cases).where(cases.c.case_id == case_id).values(state="closed"))
+            self._case_event(conn, case_id, "closed", reason, by)
+            self._publish_update(conn, case_id)
+
     def _publish_update(self, conn: Connection, case_id: str) -> None:
         for (agency,) in conn.execute(sa.select(referrals.c.agency).where(referrals.c.case_id == case_id)
                                       .order_by(referrals.c.agency)).all():

@@ -110,6 +110,16 @@ def test_fraud_case_referral_and_feed_across_a_reconnect(migrated_url: str, data
         assert any(e.reader == "market-1" and e.action == "get_case" and not e.unmasked for e in log)
         assert sum(e.action == "read_feed" and e.agency == "police" for e in log) >= 4
 
+        # Closing tells the agencies; a later fraud finding opens a new case.
+        closed = credit.CloseCase(pb.CloseCaseRequest(case_id=case.case_id, closed_by="chief-zhao",
+                                                      reason="prosecuted"))
+        assert closed.state == "closed" and closed.timeline[-1].kind == "closed"
+        last, _ = _read_all(credit, "police", cursor)
+        assert [(e.kind, e.case.state) for e in last] == [("case.updated", "closed")]
+        credit.DeliverEvents(pb.DeliverEventsRequest(events=[finding_event("F-C9", amount="10.00", **fraud)]))
+        open_cases = credit.ListCases(pb.ListCasesRequest(institution_code=INST, state="open", reader="a")).cases
+        assert [list(c.finding_ids) for c in open_cases if c.summary != "card lending"] == [["F-C9"]]
+
 
 def test_feed_cursor_of_another_agency_is_refused(migrated_url: str, data_dir: Path) -> None:
     with serve("credit", migrated_url, data_dir) as (channel, _):
