@@ -290,7 +290,7 @@ class CreditStore:
         wid = L.decision_id(decision, "withdrawal")
         conn.execute(insert(decisions).values(
             decision_id=wid, subject_kind=old["subject_kind"], subject=old["subject"], year=old["year"],
-            kind="withdrawal", start_date=date.today(), cause=cause, decided_by=person or SYSTEM, withdraws=decision,
+            kind="withdrawal", start_date=business_date(None), cause=cause, decided_by=person or SYSTEM, withdraws=decision,
             detail={"withdrawn_kind": old["kind"]}).on_conflict_do_nothing(index_elements=[decisions.c.decision_id]))
         return wid
 
