@@ -2,15 +2,19 @@
 
 Calls sit in credit's own table (written with the decision); this sends the pending ones.
 A call physician_codes cannot take yet (UNAVAILABLE, UNIMPLEMENTED, a deadline) stays
-pending with the error recorded and is retried; a call it rejects as malformed is marked
-failed. Calls for one staff member go in order: after one stays pending, the later ones
-for that person wait too, so a lift never overtakes the suspension it lifts.
+pending with the error recorded, and the pass stops there: the calls behind it would meet
+the same answer, and stopping keeps the order, so a lift never overtakes the suspension it
+lifts. A call rejected as malformed is marked failed. Right after a delivery only the calls
+of the staff it touched are sent (the loop sends the rest), and for a few seconds after
+physician_codes failed that immediate attempt is skipped, so a delivery never waits on it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Iterable
 
 import grpc
 
@@ -19,6 +23,7 @@ from fundguard.physician_codes.v1 import physician_codes_pb2_grpc
 from services.credit.store.repository import CreditStore
 
 log = logging.getLogger(__name__)
+QUIET_SECONDS = 2.0
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.DEADLINE_EXCEEDED,
              grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED, grpc.StatusCode.INTERNAL,
              grpc.StatusCode.UNKNOWN}
@@ -31,34 +36,33 @@ class SanctionDispatcher:
         self.registry = registry
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._quiet_until = 0.0
 
-    def dispatch(self) -> tuple[int, int]:
-        """Send what is pending; return (sent, still pending)."""
+    def dispatch(self, staff: Iterable[str] | None = None, *, immediate: bool = False) -> int:
+        """Send pending calls (only ``staff``'s when given); return how many were sent."""
         if self.registry is None:
-            return 0, len(self.store.pending_calls())
+            return 0
+        if immediate and time.monotonic() < self._quiet_until:
+            return 0
         sent = 0
-        with self._lock:   # one sender at a time keeps the per-person order
-            blocked: set[str] = set()
-            pending = self.store.pending_calls()
-            for call in pending:
-                if call["staff_code"] in blocked:
-                    continue
+        with self._lock:   # one sender at a time keeps the order
+            for call in self.store.pending_calls(staff):
                 try:
                     self._send(call["method"], call["request"])
                 except grpc.RpcError as err:
                     code = err.code()
                     message = f"{code.name}: {err.details()}"
                     if code in RETRYABLE:
-                        blocked.add(call["staff_code"])
                         self.store.mark_call(call["call_id"], "pending", message)
-                    else:
-                        self.store.mark_call(call["call_id"], "failed", message)
-                        log.error("physician_codes rejected a sanction call",
-                                  extra={"fields": {"call_id": call["call_id"], "error": message}})
+                        self._quiet_until = time.monotonic() + QUIET_SECONDS
+                        break
+                    self.store.mark_call(call["call_id"], "failed", message)
+                    log.error("physician_codes rejected a sanction call",
+                              extra={"fields": {"call_id": call["call_id"], "error": message}})
                     continue
                 self.store.mark_call(call["call_id"], "sent")
                 sent += 1
-        return sent, len(self.store.pending_calls())
+        return sent
 
     def _send(self, method: str, request: dict[str, str]) -> None:
         assert self.registry is not None

@@ -81,11 +81,11 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         self.policy = store.policy
         self.dispatcher = dispatcher
 
-    def _dispatch(self) -> None:
+    def _dispatch(self, staff: set[str]) -> None:
         """Best effort right away, so a sanction is in force for the next real-time check;
         what does not go through now is retried by the dispatcher's loop."""
-        if self.dispatcher is not None:
-            self.dispatcher.dispatch()
+        if self.dispatcher is not None and staff:
+            self.dispatcher.dispatch(staff, immediate=True)
 
     # ------------------------------------------------------------------ events and ledgers
     def DeliverEvents(self, request: pb.DeliverEventsRequest, context: grpc.ServicerContext) -> pb.DeliverEventsResponse:
@@ -119,8 +119,8 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
                          "payload": json_format.MessageToDict(e), "occurred_at": occurred})
         if problems:
             raise InvalidArgument(problems)
-        accepted = self.store.receive(rows)
-        self._dispatch()
+        accepted, staff = self.store.receive(rows)
+        self._dispatch(staff)
         return pb.DeliverEventsResponse(accepted=accepted, duplicates=len(rows) - accepted)
 
     def GetLedger(self, request: pb.GetLedgerRequest, context: grpc.ServicerContext) -> pb.GetLedgerResponse:
@@ -152,7 +152,8 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         if problems:
             raise InvalidArgument(problems)
         r = self.store.reverse_entry(int(request.entry_id), request.decided_by, request.reason)
-        self._dispatch()
+        if r["ledger"] == "staff":
+            self._dispatch({r["subject"]})
         return _entry(r)
 
     def ListDecisions(self, request: pb.ListDecisionsRequest, context: grpc.ServicerContext) -> pb.ListDecisionsResponse:
@@ -220,10 +221,8 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
 
     def DispatchSanctions(self, request: pb.DispatchSanctionsRequest,
                           context: grpc.ServicerContext) -> pb.DispatchSanctionsResponse:
-        if self.dispatcher is None:
-            return pb.DispatchSanctionsResponse(sent=0, pending=len(self.store.pending_calls()))
-        sent, pending = self.dispatcher.dispatch()
-        return pb.DispatchSanctionsResponse(sent=sent, pending=pending)
+        sent = self.dispatcher.dispatch() if self.dispatcher is not None else 0
+        return pb.DispatchSanctionsResponse(sent=sent, pending=self.store.pending_count())
 
     # ------------------------------------------------------------------ cases and feeds
     def _agency(self, agency: str, field: str, required: bool = True) -> None:

@@ -52,6 +52,7 @@ STAFF_KINDS = ("staff_suspension", "staff_termination")
 INSTITUTION_KINDS = ("order_to_correct", "public_criticism", "suspension", "termination")
 SYSTEM = "credit"
 _PROPAGATOR = TraceContextTextMapPropagator()
+_CALLS_WRITTEN = "credit.calls_written"   # staff codes with new sanction calls in this transaction
 
 
 def business_date(at: datetime | None) -> date:
@@ -84,30 +85,45 @@ class CreditStore:
         self.vault = vault
 
     # ------------------------------------------------------------------ events in
-    def receive(self, events: Sequence[dict[str, Any]]) -> int:
-        """Store events not seen before and process them into the ledgers; return how many were new."""
+    def receive(self, events: Sequence[dict[str, Any]]) -> tuple[int, set[str]]:
+        """Store events not seen before and process them into the ledgers; return how many were
+        new and the staff members for whom calls to physician_codes were written."""
         if not events:
-            return 0
+            return 0, set()
         with self.engine.begin() as conn:
-            result = conn.execute(
-                insert(inbox).values(list(events)).on_conflict_do_nothing(index_elements=[inbox.c.event_id])
-                .returning(inbox.c.event_id)
-            )
-            new = {r[0] for r in result.all()}
+            # executemany with a cached statement: SQLAlchemy batches it into multi-row INSERTs
+            # without compiling a new statement for every batch size.
+            new = set(conn.execute(
+                insert(inbox).on_conflict_do_nothing(index_elements=[inbox.c.event_id]).returning(inbox.c.event_id),
+                list(events)).scalars())
             self._lock_subjects(conn, [e for e in events if e["event_id"] in new])
             # In order per institution: by institution, then by when the event happened.
             todo = sorted((e for e in events if e["event_id"] in new),
                           key=lambda e: (e["institution_code"], e["occurred_at"] or datetime.min.replace(tzinfo=UTC),
                                          e["event_id"]))
             seen: set[str] = set()
+            touched: dict[tuple[str, str, int], str] = {}   # (ledger, subject, year) -> person
+            run: list[dict[str, Any]] = []   # consecutive confirmations, stored together
             for e in todo:
                 if e["event_id"] in seen:
                     continue
                 seen.add(e["event_id"])
-                self._process(conn, e)
-                conn.execute(sa.update(inbox).where(inbox.c.event_id == e["event_id"])
+                self._span(e)
+                if e["kind"] == "finding.confirmed":
+                    run.append(e)
+                    continue
+                self._confirm_all(conn, run, touched)
+                run = []
+                if e["kind"] == "finding.overturned":
+                    self._overturned(conn, e, touched)
+                # deduction.made is kept in the inbox only: money is claims' ledger.
+            self._confirm_all(conn, run, touched)
+            # What follows from the points is derived once per subject and year, after the batch.
+            self._reconcile(conn, touched)
+            if new:
+                conn.execute(sa.update(inbox).where(inbox.c.event_id.in_(sorted(new)))
                              .values(processed_at=sa.func.now()))
-            return len(new)
+            return len(new), conn.info.pop(_CALLS_WRITTEN, set())
 
     def _lock_subjects(self, conn: Connection, events: Sequence[dict[str, Any]]) -> None:
         """Take every institution and staff lock the batch will need, up front and in one global
@@ -120,23 +136,19 @@ class CreditStore:
             keys |= {f"{ledger}:{subject}" for ledger, subject in conn.execute(
                 sa.select(ledger_entries.c.ledger, ledger_entries.c.subject)
                 .where(ledger_entries.c.finding_id.in_(overturned)).distinct()).all()}
-        for key in sorted(keys):
-            _lock(conn, key)
+        if keys:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(CAST(:keys AS text[])) AS k"),
+                         {"keys": sorted(keys)})
 
-    def _process(self, conn: Connection, e: dict[str, Any]) -> None:
-        # A span linked to the claim's own trace, so the claim's whole life shows in one query.
+    @staticmethod
+    def _span(e: dict[str, Any]) -> None:
+        """A span per event, linked to the claim's own trace, so the claim's whole life shows in
+        one query (`fundguard trace CLAIM_ID`)."""
         parent = trace.get_current_span(_PROPAGATOR.extract({"traceparent": e["payload"].get("traceparent", "")}))
         links = [trace.Link(parent.get_span_context())] if parent.get_span_context().is_valid else []
         attributes = {telemetry.CLAIM_ID: e["claim_id"], telemetry.INSTITUTION_CODE: e["institution_code"],
                       telemetry.DOCTOR_CODE: e["doctor_code"], "fundguard.event_kind": e["kind"]}
-        with telemetry.tracer(__name__).start_as_current_span("credit.process_event", links=links,
-                                                              attributes=attributes):
-            _lock(conn, "institution:" + e["institution_code"])
-            if e["kind"] == "finding.confirmed":
-                self._confirmed(conn, e)
-            elif e["kind"] == "finding.overturned":
-                self._overturned(conn, e)
-            # deduction.made is kept in the inbox only: money is claims' ledger.
+        telemetry.tracer(__name__).start_span("credit.process_event", links=links, attributes=attributes).end()
 
     def _facts(self, e: dict[str, Any]) -> L.FindingFacts:
         f = e["payload"].get("finding", {})
@@ -149,38 +161,59 @@ class CreditStore:
             responsibility=e["payload"].get("responsibility", ""),
         )
 
-    def _confirmed(self, conn: Connection, e: dict[str, Any]) -> None:
-        facts = self._facts(e)
-        on = business_date(e["occurred_at"])
-        existing = conn.execute(sa.select(findings.c.state).where(findings.c.finding_id == facts.finding_id)
-                                .with_for_update()).scalar_one_or_none()
-        if existing == "confirmed":
-            return  # the same finding confirmed twice counts once
-        fraud = self.policy.is_fraud(facts.rule_id, facts.national_code)
-        f = e["payload"].get("finding", {})
-        row = {"finding_id": facts.finding_id, "institution_code": facts.institution_code,
-               "doctor_code": facts.doctor_code, "patient_id": f.get("patientId", ""), "rule_id": facts.rule_id,
-               "amount": facts.amount, "fraud": fraud, "state": "confirmed", "confirmed_on": on, "payload": f}
-        conn.execute(insert(findings).values(row).on_conflict_do_update(
-            index_elements=[findings.c.finding_id], set_={**row, "updated_at": sa.func.now()}))
-        person = e["payload"].get("decidedBy", "")
-        cause = f"finding {facts.finding_id} ({facts.rule_id}, {facts.tier}/{facts.result_type}, {facts.amount} yuan)"
-        inst_points = L.institution_points(self.policy, facts)
-        if inst_points:
-            self._append(conn, "institution", facts.institution_code, on, inst_points, cause, e["event_id"],
-                         facts.finding_id, person)
-            self._reconcile_institution(conn, facts.institution_code, on.year, person)
-        if facts.doctor_code:
-            _lock(conn, "staff:" + facts.doctor_code)
-            pts = L.staff_points(self.policy, facts)
-            self._append(conn, "staff", facts.doctor_code, on, pts,
-                         f"{cause}, responsibility {facts.responsibility or self.policy.default_responsibility}",
-                         e["event_id"], facts.finding_id, person)
-            self._reconcile_staff(conn, facts.doctor_code, on.year, person)
-        if fraud:
-            self._attach_to_case(conn, facts, f.get("patientId", ""), e)
+    def _confirm_all(self, conn: Connection, events: Sequence[dict[str, Any]],
+                     touched: dict[tuple[str, str, int], str]) -> None:
+        """Confirmed findings in two multi-row statements: the findings upserted (a finding already
+        confirmed is left alone and counts once), then the ledger entries of those that changed."""
+        rows: dict[str, dict[str, Any]] = {}
+        facts: dict[str, tuple[L.FindingFacts, dict[str, Any]]] = {}
+        for e in events:
+            fa = self._facts(e)
+            if fa.finding_id in rows:
+                continue   # confirmed twice in one batch: once
+            f = e["payload"].get("finding", {})
+            on = business_date(e["occurred_at"])
+            rows[fa.finding_id] = {
+                "finding_id": fa.finding_id, "institution_code": fa.institution_code, "doctor_code": fa.doctor_code,
+                "patient_id": f.get("patientId", ""), "rule_id": fa.rule_id, "amount": fa.amount,
+                "fraud": self.policy.is_fraud(fa.rule_id, fa.national_code), "state": "confirmed",
+                "confirmed_on": on, "payload": f}
+            facts[fa.finding_id] = (fa, e)
+        if not rows:
+            return
+        stmt = insert(findings)
+        changed = set(conn.execute(stmt.on_conflict_do_update(
+            index_elements=[findings.c.finding_id],
+            set_={c.name: stmt.excluded[c.name] for c in findings.columns if c.name not in ("finding_id", "updated_at")}
+            | {"updated_at": sa.func.now()},
+            where=findings.c.state != "confirmed").returning(findings.c.finding_id), list(rows.values())).scalars())
+        entries = []
+        for finding_id in rows:
+            if finding_id not in changed:
+                continue
+            fa, e = facts[finding_id]
+            on = rows[finding_id]["confirmed_on"]
+            person = e["payload"].get("decidedBy", "")
+            cause = f"finding {fa.finding_id} ({fa.rule_id}, {fa.tier}/{fa.result_type}, {fa.amount} yuan)"
+            inst_points = L.institution_points(self.policy, fa)
+            if inst_points:
+                entries.append(self._entry_row("institution", fa.institution_code, on, inst_points, cause,
+                                               e["event_id"], fa.finding_id, person))
+                touched[("institution", fa.institution_code, on.year)] = person
+            if fa.doctor_code:
+                entries.append(self._entry_row(
+                    "staff", fa.doctor_code, on, L.staff_points(self.policy, fa),
+                    f"{cause}, responsibility {fa.responsibility or self.policy.default_responsibility}",
+                    e["event_id"], fa.finding_id, person))
+                touched[("staff", fa.doctor_code, on.year)] = person
+        if entries:
+            conn.execute(sa.insert(ledger_entries), entries)
+        for finding_id in rows:
+            if finding_id in changed and rows[finding_id]["fraud"]:
+                fa, e = facts[finding_id]
+                self._attach_to_case(conn, fa, rows[finding_id]["patient_id"], e)
 
-    def _overturned(self, conn: Connection, e: dict[str, Any]) -> None:
+    def _overturned(self, conn: Connection, e: dict[str, Any], touched: dict[tuple[str, str, int], str]) -> None:
         finding_id = e["payload"].get("finding", {}).get("findingId", "")
         person = e["payload"].get("decidedBy", "")
         reason = e["payload"].get("reason", "") or "finding overturned on appeal"
@@ -192,19 +225,13 @@ class CreditStore:
                 ledger_entries.c.finding_id == finding_id, ledger_entries.c.reverses_entry_id.is_(None),
                 ~sa.exists(sa.select(rev.c.entry_id).where(rev.c.reverses_entry_id == ledger_entries.c.entry_id)))
         ).mappings().all()
-        touched: set[tuple[str, str, int]] = set()
+        if live:
+            conn.execute(sa.insert(ledger_entries).values([
+                self._entry_row(entry["ledger"], entry["subject"], entry["on_date"], -entry["points"],
+                                f"reversal of entry {entry['entry_id']}: {reason}", e["event_id"], finding_id, person,
+                                reverses=entry["entry_id"], year=entry["year"]) for entry in live]))
         for entry in live:
-            if entry["ledger"] == "staff":
-                _lock(conn, "staff:" + entry["subject"])
-            self._append(conn, entry["ledger"], entry["subject"], entry["on_date"], -entry["points"],
-                         f"reversal of entry {entry['entry_id']}: {reason}", e["event_id"], finding_id, person,
-                         reverses=entry["entry_id"], year=entry["year"])
-            touched.add((entry["ledger"], entry["subject"], entry["year"]))
-        for ledger, subject, year in sorted(touched):
-            if ledger == "staff":
-                self._reconcile_staff(conn, subject, year, person)
-            else:
-                self._reconcile_institution(conn, subject, year, person)
+            touched[(entry["ledger"], entry["subject"], entry["year"])] = person
         for (case_id,) in conn.execute(sa.select(case_findings.c.case_id)
                                        .where(case_findings.c.finding_id == finding_id)).all():
             self._case_event(conn, case_id, "finding.overturned", f"finding {finding_id}: {reason}", person)
@@ -222,68 +249,96 @@ class CreditStore:
             existing = conn.execute(sa.select(ledger_entries).where(
                 ledger_entries.c.reverses_entry_id == entry_id)).mappings().first()
             if existing is None:
-                self._append(conn, entry["ledger"], entry["subject"], entry["on_date"], -entry["points"],
-                             f"reversal of entry {entry_id} on appeal: {reason}", entry["event_id"],
-                             entry["finding_id"], person, reverses=entry_id, year=entry["year"])
-                if entry["ledger"] == "staff":
-                    self._reconcile_staff(conn, entry["subject"], entry["year"], person)
-                else:
-                    self._reconcile_institution(conn, entry["subject"], entry["year"], person)
+                conn.execute(sa.insert(ledger_entries).values(self._entry_row(
+                    entry["ledger"], entry["subject"], entry["on_date"], -entry["points"],
+                    f"reversal of entry {entry_id} on appeal: {reason}", entry["event_id"], entry["finding_id"],
+                    person, reverses=entry_id, year=entry["year"])))
+                self._reconcile(conn, {(entry["ledger"], entry["subject"], entry["year"]): person})
+            conn.info.pop(_CALLS_WRITTEN, None)
             return dict(conn.execute(sa.select(ledger_entries).where(
                 ledger_entries.c.reverses_entry_id == entry_id)).mappings().one())
 
-    def _append(self, conn: Connection, ledger: str, subject: str, on: date, points: int, cause: str,
-                event_id: str, finding_id: str, person: str, reverses: int | None = None,
-                year: int | None = None) -> None:
-        conn.execute(sa.insert(ledger_entries).values(
-            ledger=ledger, subject=subject, year=year or on.year, points=points, cause=cause, event_id=event_id,
-            finding_id=finding_id, on_date=on, reverses_entry_id=reverses, person=person))
+    @staticmethod
+    def _entry_row(ledger: str, subject: str, on: date, points: int, cause: str, event_id: str | None,
+                   finding_id: str, person: str, reverses: int | None = None,
+                   year: int | None = None) -> dict[str, Any]:
+        return {"ledger": ledger, "subject": subject, "year": year or on.year, "points": points, "cause": cause,
+                "event_id": event_id, "finding_id": finding_id, "on_date": on, "reverses_entry_id": reverses,
+                "person": person}
 
-    def _entries(self, conn: Connection, ledger: str, subject: str, year: int) -> list[L.Entry]:
-        rows = conn.execute(sa.select(ledger_entries).where(
-            ledger_entries.c.ledger == ledger, ledger_entries.c.subject == subject, ledger_entries.c.year == year)
-            .order_by(ledger_entries.c.entry_id)).mappings().all()
-        return [L.Entry(r["entry_id"], r["points"], r["on_date"] or r["recorded_at"].date(), r["finding_id"],
-                        r["reverses_entry_id"]) for r in rows]
+    def _reconcile(self, conn: Connection, touched: Mapping[tuple[str, str, int], str]) -> None:
+        """Derive what each touched subject deserves in each touched year and bring the decisions
+        in line: a few statements for the whole batch, whatever its size."""
+        if not touched:
+            return
+        keys = sorted(touched)
+        entries: dict[tuple[str, str, int], list[L.Entry]] = {k: [] for k in keys}
+        le = ledger_entries.c
+        for r in conn.execute(sa.select(le.ledger, le.subject, le.year, le.entry_id, le.points, le.on_date,
+                                        le.recorded_at, le.reverses_entry_id)
+                              .where(sa.tuple_(le.ledger, le.subject, le.year).in_(keys)).order_by(le.entry_id)):
+            entries[(r.ledger, r.subject, r.year)].append(
+                L.Entry(r.entry_id, r.points, r.on_date or r.recorded_at.date(), "", r.reverses_entry_id))
+        active: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for row in conn.execute(sa.select(decisions).where(
+                sa.tuple_(decisions.c.subject, decisions.c.year).in_([(s, y) for _, s, y in keys]),
+                decisions.c.kind.in_((*STAFF_KINDS, *INSTITUTION_KINDS)), _not_withdrawn())).mappings():
+            active.setdefault((row["subject"], row["year"]), []).append(dict(row))
+        new_decisions: list[dict[str, Any]] = []
+        calls: list[dict[str, Any]] = []
+        for key in keys:
+            ledger, subject, year = key
+            person = touched[key]
+            kinds = STAFF_KINDS if ledger == "staff" else INSTITUTION_KINDS
+            if ledger == "staff":
+                deserved = L.staff_deserved(self.policy, subject, year, entries[key])
+            else:
+                deserved = L.institution_deserved(self.policy, subject, year, entries[key])
+            have = {r["decision_id"]: r for r in active.get((subject, year), []) if r["kind"] in kinds}
+            add, withdraw = L.reconcile(deserved, have)
+            for decision in withdraw:
+                wid = L.decision_id(decision, "withdrawal")
+                new_decisions.append({
+                    "decision_id": wid, "subject_kind": ledger, "subject": subject, "year": year,
+                    "kind": "withdrawal", "start_date": business_date(None), "end_date": None,
+                    "cause": "no longer supported by the points ledger", "decided_by": person or SYSTEM,
+                    "withdraws": decision, "entry_id": None, "detail": {"withdrawn_kind": have[decision]["kind"]}})
+                if ledger == "staff":
+                    calls.append({"call_id": wid, "decision_id": decision, "staff_code": subject, "method": "lift",
+                                  "request": {"decision_id": decision, "lift_decision_id": wid, "decided_by": SYSTEM,
+                                              "reason": "points taken back: the finding behind them was overturned"}})
+            for d in add:
+                new_decisions.append({
+                    "decision_id": d.decision_id, "subject_kind": ledger, "subject": subject, "year": year,
+                    "kind": d.kind, "start_date": d.start, "end_date": d.end, "cause": d.cause,
+                    "decided_by": person or SYSTEM, "withdraws": None, "entry_id": d.entry_id,
+                    "detail": {"points": d.points}})
+                end = d.end.isoformat() if d.end else ""
+                if d.kind == "staff_suspension":
+                    calls.append({"call_id": d.decision_id, "decision_id": d.decision_id, "staff_code": subject,
+                                  "method": "suspend", "request": {
+                                      "decision_id": d.decision_id, "staff_code": subject,
+                                      "start_date": d.start.isoformat(), "end_date": end, "reason": d.cause,
+                                      "decided_by": SYSTEM}})
+                elif d.kind == "staff_termination":
+                    calls.append({"call_id": d.decision_id, "decision_id": d.decision_id, "staff_code": subject,
+                                  "method": "terminate", "request": {
+                                      "decision_id": d.decision_id, "staff_code": subject,
+                                      "effective_date": d.start.isoformat(), "ban_until": end, "reason": d.cause,
+                                      "decided_by": SYSTEM}})
+        if new_decisions:
+            conn.execute(insert(decisions).on_conflict_do_nothing(index_elements=[decisions.c.decision_id]),
+                         new_decisions)
+        if calls:
+            # Written in decision order (executemany keeps it): the sender keeps it per person.
+            conn.execute(insert(sanction_calls).on_conflict_do_nothing(index_elements=[sanction_calls.c.call_id]),
+                         calls)
+            conn.info.setdefault(_CALLS_WRITTEN, set()).update(c["staff_code"] for c in calls)
 
     def _active_ids(self, conn: Connection, subject: str, year: int, kinds: Sequence[str]) -> list[str]:
         return list(conn.execute(sa.select(decisions.c.decision_id).where(
             decisions.c.subject == subject, decisions.c.year == year, decisions.c.kind.in_(kinds), _not_withdrawn()))
             .scalars())
-
-    def _reconcile_staff(self, conn: Connection, staff: str, year: int, person: str) -> None:
-        deserved = L.staff_deserved(self.policy, staff, year, self._entries(conn, "staff", staff, year))
-        add, withdraw = L.reconcile(deserved, self._active_ids(conn, staff, year, STAFF_KINDS))
-        for decision in withdraw:
-            lift = self._withdraw(conn, decision, person, "no longer supported by the points ledger")
-            self._call(conn, lift, decision, staff, "lift",
-                       {"decision_id": decision, "lift_decision_id": lift,
-                        "reason": "points taken back: the finding behind them was overturned", "decided_by": SYSTEM})
-        for d in add:
-            self._decide(conn, "staff", staff, year, d, person)
-            if d.kind == "staff_suspension":
-                self._call(conn, d.decision_id, d.decision_id, staff, "suspend", {
-                    "decision_id": d.decision_id, "staff_code": staff, "start_date": d.start.isoformat(),
-                    "end_date": d.end.isoformat() if d.end else "", "reason": d.cause, "decided_by": SYSTEM})
-            else:
-                self._call(conn, d.decision_id, d.decision_id, staff, "terminate", {
-                    "decision_id": d.decision_id, "staff_code": staff, "effective_date": d.start.isoformat(),
-                    "ban_until": d.end.isoformat() if d.end else "", "reason": d.cause, "decided_by": SYSTEM})
-
-    def _reconcile_institution(self, conn: Connection, institution: str, year: int, person: str) -> None:
-        deserved = L.institution_deserved(self.policy, institution, year,
-                                          self._entries(conn, "institution", institution, year))
-        add, withdraw = L.reconcile(deserved, self._active_ids(conn, institution, year, INSTITUTION_KINDS))
-        for decision in withdraw:
-            self._withdraw(conn, decision, person, "no longer supported by the points ledger")
-        for d in add:
-            self._decide(conn, "institution", institution, year, d, person)
-
-    def _decide(self, conn: Connection, kind: str, subject: str, year: int, d: L.Deserved, person: str) -> None:
-        conn.execute(insert(decisions).values(
-            decision_id=d.decision_id, subject_kind=kind, subject=subject, year=year, kind=d.kind,
-            start_date=d.start, end_date=d.end, cause=d.cause, decided_by=person or SYSTEM, entry_id=d.entry_id,
-            detail={"points": d.points}).on_conflict_do_nothing(index_elements=[decisions.c.decision_id]))
 
     def _withdraw(self, conn: Connection, decision: str, person: str, cause: str) -> str:
         old = conn.execute(sa.select(decisions).where(decisions.c.decision_id == decision)).mappings().one()
@@ -294,18 +349,18 @@ class CreditStore:
             detail={"withdrawn_kind": old["kind"]}).on_conflict_do_nothing(index_elements=[decisions.c.decision_id]))
         return wid
 
-    def _call(self, conn: Connection, call_id: str, decision: str, staff: str, method: str,
-              request: Mapping[str, str]) -> None:
-        conn.execute(insert(sanction_calls).values(call_id=call_id, decision_id=decision, staff_code=staff,
-                                                   method=method, request=dict(request))
-                     .on_conflict_do_nothing(index_elements=[sanction_calls.c.call_id]))
-
     # ------------------------------------------------------------------ outbound calls
-    def pending_calls(self, limit: int = 500) -> list[dict[str, Any]]:
+    def pending_calls(self, staff: Iterable[str] | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        q = sa.select(sanction_calls).where(sanction_calls.c.state == "pending")
+        if staff is not None:
+            q = q.where(sanction_calls.c.staff_code.in_(list(staff)))
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
-                sa.select(sanction_calls).where(sanction_calls.c.state == "pending")
-                .order_by(sanction_calls.c.seq).limit(limit)).mappings()]
+            return [dict(r) for r in conn.execute(q.order_by(sanction_calls.c.seq).limit(limit)).mappings()]
+
+    def pending_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(sanction_calls)
+                                    .where(sanction_calls.c.state == "pending")).scalar_one())
 
     def mark_call(self, call_id: str, state: str, error: str = "") -> None:
         with self.engine.begin() as conn:
