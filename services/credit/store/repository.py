@@ -207,7 +207,8 @@ class CreditStore:
                     e["event_id"], fa.finding_id, person))
                 touched[("staff", fa.doctor_code, on.year)] = person
         if entries:
-            conn.execute(sa.insert(ledger_entries), entries)
+            conn.execute(sa.insert(ledger_entries).returning(ledger_entries.c.entry_id),
+                         entries)
         for finding_id in rows:
             if finding_id in changed and rows[finding_id]["fraud"]:
                 fa, e = facts[finding_id]
@@ -276,11 +277,13 @@ class CreditStore:
         le = ledger_entries.c
         for r in conn.execute(sa.select(le.ledger, le.subject, le.year, le.entry_id, le.points, le.on_date,
                                         le.recorded_at, le.reverses_entry_id)
-                              .where(sa.tuple_(le.ledger, le.subject, le.year).in_(keys)).order_by(le.entry_id)):
+                              .where(le.subject.in_(sorted({k[1] for k in keys})),   # lets the index serve
+                                     sa.tuple_(le.ledger, le.subject, le.year).in_(keys)).order_by(le.entry_id)):
             entries[(r.ledger, r.subject, r.year)].append(
                 L.Entry(r.entry_id, r.points, r.on_date or r.recorded_at.date(), "", r.reverses_entry_id))
         active: dict[tuple[str, int], list[dict[str, Any]]] = {}
         for row in conn.execute(sa.select(decisions).where(
+                decisions.c.subject.in_(sorted({k[1] for k in keys})),
                 sa.tuple_(decisions.c.subject, decisions.c.year).in_([(s, y) for _, s, y in keys]),
                 decisions.c.kind.in_((*STAFF_KINDS, *INSTITUTION_KINDS)), _not_withdrawn())).mappings():
             active.setdefault((row["subject"], row["year"]), []).append(dict(row))
@@ -326,13 +329,14 @@ class CreditStore:
                                       "decision_id": d.decision_id, "staff_code": subject,
                                       "effective_date": d.start.isoformat(), "ban_until": end, "reason": d.cause,
                                       "decided_by": SYSTEM}})
+        # RETURNING makes SQLAlchemy send multi-row INSERTs (insertmanyvalues) instead of one per row.
         if new_decisions:
-            conn.execute(insert(decisions).on_conflict_do_nothing(index_elements=[decisions.c.decision_id]),
-                         new_decisions)
+            conn.execute(insert(decisions).on_conflict_do_nothing(index_elements=[decisions.c.decision_id])
+                         .returning(decisions.c.decision_id), new_decisions)
         if calls:
-            # Written in decision order (executemany keeps it): the sender keeps it per person.
-            conn.execute(insert(sanction_calls).on_conflict_do_nothing(index_elements=[sanction_calls.c.call_id]),
-                         calls)
+            # Written in decision order (rows of one multi-row VALUES get their seq in order).
+            conn.execute(insert(sanction_calls).on_conflict_do_nothing(index_elements=[sanction_calls.c.call_id])
+                         .returning(sanction_calls.c.seq), calls)
             conn.info.setdefault(_CALLS_WRITTEN, set()).update(c["staff_code"] for c in calls)
 
     def _active_ids(self, conn: Connection, subject: str, year: int, kinds: Sequence[str]) -> list[str]:
