@@ -59,6 +59,11 @@ class CreditServiceStub:
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetCaseRequest.SerializeToString,
                 response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
                 _registered_method=True)
+        self.CloseCase = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/CloseCase',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.CloseCaseRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+                _registered_method=True)
         self.ReadFeed = channel.unary_unary(
                 '/fundguard.credit.v1.CreditService/ReadFeed',
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedRequest.SerializeToString,
@@ -68,6 +73,61 @@ class CreditServiceStub:
                 '/fundguard.credit.v1.CreditService/ListDisclosures',
                 request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresRequest.SerializeToString,
                 response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresResponse.FromString,
+                _registered_method=True)
+        self.ListDecisions = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ListDecisions',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDecisionsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDecisionsResponse.FromString,
+                _registered_method=True)
+        self.GetStanding = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/GetStanding',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetStandingRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Standing.FromString,
+                _registered_method=True)
+        self.ListBlacklist = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ListBlacklist',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListBlacklistRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListBlacklistResponse.FromString,
+                _registered_method=True)
+        self.RunAnnualAssessment = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/RunAnnualAssessment',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentResponse.FromString,
+                _registered_method=True)
+        self.ReverseEntry = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ReverseEntry',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReverseEntryRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.LedgerEntry.FromString,
+                _registered_method=True)
+        self.DispatchSanctions = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/DispatchSanctions',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.DispatchSanctionsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.DispatchSanctionsResponse.FromString,
+                _registered_method=True)
+        self.RecordIndicators = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/RecordIndicators',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RecordIndicatorsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RecordIndicatorsResponse.FromString,
+                _registered_method=True)
+        self.GetIndicators = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/GetIndicators',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetIndicatorsRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetIndicatorsResponse.FromString,
+                _registered_method=True)
+        self.GetRiskScores = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/GetRiskScores',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresResponse.FromString,
+                _registered_method=True)
+        self.ListCases = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ListCases',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesResponse.FromString,
+                _registered_method=True)
+        self.ListAccessLog = channel.unary_unary(
+                '/fundguard.credit.v1.CreditService/ListAccessLog',
+                request_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListAccessLogRequest.SerializeToString,
+                response_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListAccessLogResponse.FromString,
                 _registered_method=True)
 
 
@@ -107,6 +167,14 @@ class CreditServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CloseCase(self, request, context):
+        """Close a case (agencies it was referred to see a case.updated); later fraud-type
+        findings at the institution open a new case.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReadFeed(self, request, context):
         """An agency's feed: only cases referred to it, ordered, resumable from a cursor.
         """
@@ -116,6 +184,87 @@ class CreditServiceServicer:
 
     def ListDisclosures(self, request, context):
         """The public disclosure list of sanctioned institutions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDecisions(self, request, context):
+        """Sanctions and other decisions credit made (append-only; a withdrawal is a new
+        decision naming the one it withdraws), with the calls issued to physician_codes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStanding(self, request, context):
+        """An institution's or staff member's standing in a year: points, active actions, grade.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBlacklist(self, request, context):
+        """Suspended and terminated institutions and staff (active decisions only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunAnnualAssessment(self, request, context):
+        """The annual assessment: a grade per institution from its points, which sets next
+        year's prepayment ratio; a second failing year in a row ends the agreement.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReverseEntry(self, request, context):
+        """An appeal against points themselves (not the finding): a reviewer takes one ledger entry
+        back; a reversal entry is appended and every decision is recomputed (lifts included).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DispatchSanctions(self, request, context):
+        """Retry calls to physician_codes that have not been acknowledged yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordIndicators(self, request, context):
+        """Watching the fund. Credit does not own claims data: claims (or a batch job)
+        supplies per-institution-period aggregates, with per-item aggregates for drill-down.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIndicators(self, request, context):
+        """Indicators, growth, robust anomaly scores and risk warnings for one period.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRiskScores(self, request, context):
+        """Provider risk per institution or per doctor, each with its reasons.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCases(self, request, context):
+        """Cases for auditors (not agencies: they read their feeds), by case id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAccessLog(self, request, context):
+        """Who read which case, when (reads of cases and feeds are logged).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -149,6 +298,11 @@ def add_CreditServiceServicer_to_server(servicer, server):
                     request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetCaseRequest.FromString,
                     response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.SerializeToString,
             ),
+            'CloseCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseCase,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.CloseCaseRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.SerializeToString,
+            ),
             'ReadFeed': grpc.unary_unary_rpc_method_handler(
                     servicer.ReadFeed,
                     request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReadFeedRequest.FromString,
@@ -158,6 +312,61 @@ def add_CreditServiceServicer_to_server(servicer, server):
                     servicer.ListDisclosures,
                     request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresRequest.FromString,
                     response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresResponse.SerializeToString,
+            ),
+            'ListDecisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDecisions,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDecisionsRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDecisionsResponse.SerializeToString,
+            ),
+            'GetStanding': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStanding,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetStandingRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.Standing.SerializeToString,
+            ),
+            'ListBlacklist': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBlacklist,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListBlacklistRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListBlacklistResponse.SerializeToString,
+            ),
+            'RunAnnualAssessment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunAnnualAssessment,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentResponse.SerializeToString,
+            ),
+            'ReverseEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReverseEntry,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ReverseEntryRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.LedgerEntry.SerializeToString,
+            ),
+            'DispatchSanctions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DispatchSanctions,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.DispatchSanctionsRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.DispatchSanctionsResponse.SerializeToString,
+            ),
+            'RecordIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordIndicators,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RecordIndicatorsRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.RecordIndicatorsResponse.SerializeToString,
+            ),
+            'GetIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIndicators,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetIndicatorsRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetIndicatorsResponse.SerializeToString,
+            ),
+            'GetRiskScores': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRiskScores,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresResponse.SerializeToString,
+            ),
+            'ListCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCases,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesResponse.SerializeToString,
+            ),
+            'ListAccessLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAccessLog,
+                    request_deserializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListAccessLogRequest.FromString,
+                    response_serializer=fundguard_dot_credit_dot_v1_dot_credit__pb2.ListAccessLogResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -306,6 +515,33 @@ class CreditService:
             _registered_method=True)
 
     @staticmethod
+    def CloseCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/CloseCase',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.CloseCaseRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ReadFeed(request,
             target,
             options=(),
@@ -349,6 +585,303 @@ class CreditService:
             '/fundguard.credit.v1.CreditService/ListDisclosures',
             fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresRequest.SerializeToString,
             fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDisclosuresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDecisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ListDecisions',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDecisionsRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListDecisionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStanding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/GetStanding',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.GetStandingRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.Standing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBlacklist(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ListBlacklist',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListBlacklistRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListBlacklistResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunAnnualAssessment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/RunAnnualAssessment',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.RunAnnualAssessmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReverseEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ReverseEntry',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ReverseEntryRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.LedgerEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DispatchSanctions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/DispatchSanctions',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.DispatchSanctionsRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.DispatchSanctionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/RecordIndicators',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.RecordIndicatorsRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.RecordIndicatorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/GetIndicators',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.GetIndicatorsRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.GetIndicatorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRiskScores(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/GetRiskScores',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.GetRiskScoresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ListCases',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListCasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAccessLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.credit.v1.CreditService/ListAccessLog',
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListAccessLogRequest.SerializeToString,
+            fundguard_dot_credit_dot_v1_dot_credit__pb2.ListAccessLogResponse.FromString,
             options,
             channel_credentials,
             insecure,
