@@ -27,7 +27,7 @@ import polars as pl
 from bench import common
 from bench.generator import RULES, TIER_A
 from bench.generator.load import load_batch, load_catalogue
-from bench.generator.truth import read_truth, score
+from bench.generator.truth import model_columns, read_truth, score
 from services.rules.domain.engine import evaluate_frame
 from services.rules.main import load_default_pack
 
@@ -78,7 +78,8 @@ def report(world: Path) -> dict[str, Any]:
     batch = load_batch(world)
     pack = load_default_pack()
     findings = evaluate_frame(batch, load_catalogue(world), pack.rules)
-    gt = read_truth(world)
+    gt = read_truth(world, model_columns())  # rows needing an input the engine lacks are listed apart
+    hidden = read_truth(world).height - gt.height
     in_pack = {r.rule_id for r in pack.rules}
     in_truth = set(gt["rule_id"].unique().to_list()) | set(RULES)
     scored = sorted(in_pack & in_truth)
@@ -89,6 +90,7 @@ def report(world: Path) -> dict[str, Any]:
                   "patients": batch.patients.height, "findings": findings.height},
         "rules": {}, "not_in_pack": sorted(in_truth - in_pack), "not_in_truth": sorted(in_pack - in_truth),
         "deductions": {}, "auc": {},
+        "truth_rows_needing_inputs_the_engine_lacks": hidden,
     }
     for s in rows:
         out["rules"][s.rule_id] = {"truth": s.truth, "found": s.found, "hits": s.hits, "precision": s.precision,

@@ -18,6 +18,9 @@ CHILD_MAX_DAYS = 6574  # < 18 years
 ELDERLY_YEARS = 65
 CAPPED_WINDOW_DAYS = 7  # R-SPLIT-PRESCRIPTION's window
 AGE_MARGIN_DAYS = 31
+# Items are in force from long before any generated period, so a charge dated just before a
+# period's first day (an injected charge outside a stay) still finds its item.
+CATALOGUE_FROM = "2020-01-01"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ ITEMS: tuple[Item, ...] = (
     _svc("250301001", "肝功能检查", "lab", 4000, 4500, 5000),
     _svc("250302001", "肾功能检查", "lab", 3500, 4000, 4500),
     _svc("250310001", "血糖测定", "lab", 500, 600, 800),
+    _svc("250307001", "血脂四项", "lab", 4000, 4500, 5000),
+    _svc("250307002", "总胆固醇测定", "lab", 800, 1000, 1200),
+    _svc("250307003", "甘油三酯测定", "lab", 800, 1000, 1200),
     _svc("250401001", "尿常规", "lab", 800, 1000, 1200),
     _svc("250305011", "前列腺特异性抗原测定(PSA)", "lab", 4500, 5000, 5500, sex_limit="1"),
     _svc("250308001", "人绒毛膜促性腺激素测定(HCG)", "lab", 3000, 3500, 4000, sex_limit="2"),
@@ -140,10 +146,11 @@ ITEMS: tuple[Item, ...] = (
 BY_CODE: dict[str, Item] = {i.code: i for i in ITEMS}
 
 # Codes never billed by the clean world: they exist to make the pair tables meaningful.
-NEVER_BILLED = frozenset({"T001700104", "XA11GAW010A001", "110200002", "C14020101", "XB01ABH010B001"})
+NEVER_BILLED = frozenset({"T001700104", "XA11GAW010A001", "110200002", "C14020101", "XB01ABH010B001",
+                          "250307001", "250307002", "250307003"})
 
 CONTAINS = (("120400001", "C14020101"),)  # an infusion fee includes its giving set
-BUNDLES = (("PKG-APPEND", "331001001"),)
+BUNDLES = (("250307001", "250307002"), ("250307001", "250307003"))  # 血脂四项 replaces its parts
 SIMILAR_ACTION = (("NSAID", "XM01AEB010A001"), ("NSAID", "XN02AXQ010A001"))
 INTERACTIONS = (("XB01ACA010A001", "XB01ABH010B001", "major"),)
 HERB_INCOMPATIBLE = (("T001700103", "T001700104"),)
@@ -252,7 +259,7 @@ ITEM_HEADER = [
 ]
 
 
-def catalogue_files(effective_from: str) -> dict[str, str]:
+def catalogue_files() -> dict[str, str]:
     """The catalogue as {file name: CSV text}, exactly what is written to DIR/catalogue/."""
     rows = []
     for i in ITEMS:
@@ -262,10 +269,10 @@ def catalogue_files(effective_from: str) -> dict[str, str]:
             "" if i.min_age_days is None else str(i.min_age_days),
             "" if i.max_age_days is None else str(i.max_age_days),
             "1" if i.elderly_caution else "0", "|".join(i.indications), "", "|".join(i.care_settings),
-            "|".join(i.levels), "basic", "1" if i.item_class == "02" and i.item_type == "101" else "0",
+            "|".join(i.levels), "basic", "0",
             "1" if i.pregnancy_caution else "0",
             "" if i.max_quantity is None else str(i.max_quantity), "" if i.max_quantity is None else "encounter",
-            "", "", "", "", effective_from, "",
+            "", "", "", "", CATALOGUE_FROM, "",
         ])
     return {
         "items.csv": _csv(ITEM_HEADER, rows),
@@ -284,7 +291,7 @@ def catalogue_files(effective_from: str) -> dict[str, str]:
     }
 
 
-def write_catalogue(folder: Path, effective_from: str) -> None:
+def write_catalogue(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in catalogue_files(effective_from).items():
+    for name, text in catalogue_files().items():
         (folder / name).write_text(text, encoding="utf-8")

@@ -48,7 +48,7 @@ MED_TYPE = {"1": "11", "2": "21", "3": "41"}
 FUND_SHARE = {("310", "1"): 70, ("310", "2"): 85, ("310", "3"): 70, ("390", "1"): 50, ("390", "2"): 70,
               ("390", "3"): 50}
 GT_HEADER = ["rule_id", "level", "scenario", "patient_id", "claim_id", "encounter_id", "line_id", "key", "amount",
-             "institution_code", "doctor_code", "service_date"]
+             "institution_code", "doctor_code", "service_date", "requires"]
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _truth_rows(w: PatientWorld) -> Iterator[list[str]]:
         yield [lb.rule_id, lb.level, lb.scenario, pid, e.claim_id if e else "", e.encounter_id if e else "",
                ln.line_id if ln else "", lb.patient_key, money(lb.amount), e.inst.code if e else "",
                (ln.doctor.code if ln else e.doctor.code) if e else "",
-               date.fromordinal(day).isoformat() if day is not None else ""]
+               date.fromordinal(day).isoformat() if day is not None else "", lb.requires]
 
 
 class _National:
@@ -321,7 +321,7 @@ def generate(cfg: Config, out: Path) -> dict[str, Any]:
     builder = WorldBuilder(cfg.seed, registry, start, cfg.months, cfg.rates, actors)
     out.mkdir(parents=True, exist_ok=True)
     write_registry(out / "registry", registry)
-    cat.write_catalogue(out / "catalogue", cfg.start)
+    cat.write_catalogue(out / "catalogue")
     for sub in ("patients", "encounters", "lines"):
         (out / "parquet" / sub).mkdir(parents=True, exist_ok=True)
     (out / "ground_truth").mkdir(parents=True, exist_ok=True)

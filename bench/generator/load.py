@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench.generator.catalogue import CATALOGUE_FROM
 from services.rules.domain import catalogue as catalogue_mod
 from services.rules.domain.model import ENCOUNTER_SCHEMA, LINE_SCHEMA, PATIENT_SCHEMA, Batch
 
@@ -48,8 +49,5 @@ def load_batch(world: Path, names: list[str] | None = None, extras: bool = True)
 
 
 def load_catalogue(world: Path) -> catalogue_mod.Catalogue:
-    import json
-
-    start = json.loads((world / "manifest.json").read_text(encoding="utf-8"))["config"]["start"]
     files = catalogue_mod.read_folder(world / "catalogue")
-    return catalogue_mod.parse("generated-v1", start, files)
+    return catalogue_mod.parse("generated-v1", CATALOGUE_FROM, files)

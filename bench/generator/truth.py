@@ -17,9 +17,21 @@ import polars as pl
 from bench.generator.world import LEVEL
 
 
-def read_truth(world: Path) -> pl.DataFrame:
+def read_truth(world: Path, visible: set[str] | None = None) -> pl.DataFrame:
+    """The ground truth; with ``visible`` (the input columns an engine sees), only the rows
+    it can see: a row whose ``requires`` names a column outside that set is left out."""
     gt = pl.read_csv(world / "ground_truth" / "violations.csv", infer_schema=False)
-    return gt.with_columns(pl.col(c).fill_null("") for c in gt.columns)
+    gt = gt.with_columns(pl.col(c).fill_null("") for c in gt.columns)
+    if visible is not None:
+        gt = gt.filter((pl.col("requires") == "") | pl.col("requires").is_in(sorted(visible)))
+    return gt
+
+
+def model_columns() -> set[str]:
+    """Every column of the rules domain's input frames as the model defines them now."""
+    from services.rules.domain.model import ENCOUNTER_SCHEMA, LINE_SCHEMA, PATIENT_SCHEMA
+
+    return set(LINE_SCHEMA) | set(ENCOUNTER_SCHEMA) | set(PATIENT_SCHEMA)
 
 
 def truth_keys(gt: pl.DataFrame) -> pl.DataFrame:

@@ -59,6 +59,9 @@ TIER_A = frozenset({"R-DRUG-SEX", "R-SERVICE-SEX", "R-PRICE-CEILING", "R-DOCTOR-
                     "R-DUPLICATE-INVOICE"})
 
 MAX_VISITS, MAX_PURCHASES, MAX_ADMISSIONS, SPLIT_DAYS = 8, 6, 3, 15
+# At most 4 kinds of drug per outpatient or pharmacy encounter: under R-DRUG-KINDS' 5 even
+# when an injected drug is added.
+MAX_DRUG_KINDS = 4
 BASE_VISITS_CAP, BASE_PURCHASES_CAP, STAY_GAP = 5, 3, 45
 SMALL_PURCHASE = 5000  # cents
 OUT_WEEKDAY = (1.25, 1.1, 1.05, 1.0, 1.0, 0.6, 0.45)  # Monday first
@@ -154,6 +157,7 @@ class Label:
     patient_key: str  # month (YYYY-MM), day (YYYY-MM-DD) or "" by level
     amount: int
     scenario: str
+    requires: str = ""  # an input column a rule needs to see this (e.g. fee_time), if any
 
 
 @dataclass
@@ -271,6 +275,9 @@ class WorldBuilder:
         if not item.allowed(p.gender, self._age_days(p, day), enc.setting, enc.inst.level, enc.diagnoses):
             return False
         if CONFLICTS.get(item.code, frozenset()) & present:
+            return False
+        if (item.item_type in ("101", "102") and enc.setting != "2" and item.code not in present
+                and sum(1 for c in present if cat.BY_CODE[c].item_type in ("101", "102")) >= MAX_DRUG_KINDS):
             return False
         if item.max_quantity is not None:
             if item.code in present:
@@ -738,8 +745,10 @@ class WorldBuilder:
                     small[enc.adm] = small.get(enc.adm, 0) + 1
                 if enc.lines and min(ln.sec for ln in enc.lines) < 5 * 3600:
                     night.add(enc.adm)
-        for d in sorted(set(k for k, v in small.items() if v >= 5) | night):
+        bursts = {k for k, v in small.items() if v >= 5}
+        for d in sorted(bursts | night):
             key = date.fromordinal(d).isoformat()
+            # A night purchase is visible only to an engine that sees the fee time.
             out.append(Label("R-CARD-MISUSE", "patient_day", None, None, key, 0,
-                             intents.get(("R-CARD-MISUSE", key), "incidental")))
+                             intents.get(("R-CARD-MISUSE", key), "incidental"), "" if d in bursts else "fee_time"))
         return out

@@ -15,7 +15,7 @@ import pytest
 
 from bench.generator import RULES, Config, generate
 from bench.generator.load import load_batch, load_catalogue
-from bench.generator.truth import read_truth, score
+from bench.generator.truth import model_columns, read_truth, score
 from services.rules.domain.engine import evaluate_frame
 from services.rules.main import load_default_pack
 
@@ -114,7 +114,7 @@ def test_rules_engine_finds_exactly_the_ground_truth(world_name: str, request: p
     if world_name == "clean":
         assert findings.height == 0, findings.group_by("rule_id").len()
         return
-    for s in score(findings, read_truth(world), rules):
+    for s in score(findings, read_truth(world, model_columns()), rules):
         assert s.truth > 0, s.rule_id
         assert s.hits == s.truth, (s.rule_id, "missed", s.truth - s.hits)
         assert s.hits == s.found, (s.rule_id, "found beyond the ground truth", s.found - s.hits)
