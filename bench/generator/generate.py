@@ -122,6 +122,11 @@ class _Columns:
         pc["name"].append(p.name)
         pc["division"].append(p.division)
         ec, lc = self.encounters, self.lines
+        # Bound appends: this loop runs once per fee line, ten million times for a big world.
+        (add_claim, add_enc, add_pat, add_line, add_code, add_name, add_type, add_class, add_qty, add_price,
+         add_amount, add_day, add_dept, add_doctor, add_time) = (lc[k].append for k in (
+            "claim_id", "encounter_id", "patient_id", "line_id", "item_code", "item_name", "item_type", "item_class",
+            "quantity", "unit_price", "amount", "service_date", "dept_code", "doctor_code", "fee_time"))
         for e in w.encounters:
             ec["claim_id"].append(e.claim_id)
             ec["encounter_id"].append(e.encounter_id)
@@ -143,22 +148,22 @@ class _Columns:
             ec["institution_type"].append(e.inst.kind)
             cid, eid, pid = e.claim_id, e.encounter_id, p.patient_id
             for ln in e.lines:
-                it = ln.item
-                lc["claim_id"].append(cid)
-                lc["encounter_id"].append(eid)
-                lc["patient_id"].append(pid)
-                lc["line_id"].append(ln.line_id)
-                lc["item_code"].append(it.code)
-                lc["item_name"].append(it.name)
-                lc["item_type"].append(it.item_type)
-                lc["item_class"].append(it.item_class)
-                lc["quantity"].append(ln.qty)
-                lc["unit_price"].append(ln.price)
-                lc["amount"].append(ln.qty * ln.price)
-                lc["service_date"].append(ln.day - EPOCH)
-                lc["dept_code"].append(ln.doctor.dept)
-                lc["doctor_code"].append(ln.doctor.code)
-                lc["fee_time"].append(((ln.day - EPOCH) * 86400 + ln.sec) * 1_000_000)
+                it, doc = ln.item, ln.doctor
+                add_claim(cid)
+                add_enc(eid)
+                add_pat(pid)
+                add_line(ln.line_id)
+                add_code(it.code)
+                add_name(it.name)
+                add_type(it.item_type)
+                add_class(it.item_class)
+                add_qty(ln.qty)
+                add_price(ln.price)
+                add_amount(ln.qty * ln.price)
+                add_day(ln.day - EPOCH)
+                add_dept(doc.dept)
+                add_doctor(doc.code)
+                add_time(((ln.day - EPOCH) * 86400 + ln.sec) * 1_000_000)
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         def dec(name: str, scale: int) -> pl.Expr:

@@ -123,6 +123,7 @@ class Encounter:
     tainted: bool = False
     copy_of: Encounter | None = None
     received_delay: int = 1  # days after discharge the claim reaches the fund
+    drug_kinds: int = 0  # distinct drugs and herbs billed by _add
     labels: list[tuple[str, int, str]] = field(default_factory=list)  # encounter-level
     encounter_id: str = ""
     claim_id: str = ""
@@ -210,6 +211,7 @@ class WorldBuilder:
         self.by_code = {i.code: i for i in registry.institutions}
         self.doctors = [s for s in registry.staff if s.role == "doctor"]
         self.staff_by_code = {s.code: s for s in registry.staff}
+        self._doctors_cache: dict[tuple[str, int, int], list[Staff]] = {}
 
     # ---- people -------------------------------------------------------------------------
     def person(self, rng: random.Random, index: int) -> Person:
@@ -242,11 +244,17 @@ class WorldBuilder:
     def pick_doctor(self, rng: random.Random, inst: Institution, first: int, last: int) -> Staff:
         """A doctor registered at the institution and not suspended on every day of the span
         (with a 3-day margin, so a charge moved by a day or two stays bound)."""
-        ok = [s for s in inst.staff if s.registered(inst.code, first - 3) and s.registered(inst.code, last + 3)
-              and (s.code == self.actors.suspended_doctor
-                   or not any(a <= last + 3 and first - 3 <= b for a, b in s.suspensions))]
-        if not ok:  # a tiny clinic whose only doctor moved: bill under any doctor registered that day
-            ok = [s for s in inst.staff if s.registered(inst.code, first)] or inst.staff
+        key = (inst.code, first, last)
+        ok = self._doctors_cache.get(key)
+        if ok is None:
+            ok = [s for s in inst.staff if s.registered(inst.code, first - 3) and s.registered(inst.code, last + 3)
+                  and (s.code == self.actors.suspended_doctor
+                       or not any(a <= last + 3 and first - 3 <= b for a, b in s.suspensions))]
+            if not ok:  # a tiny clinic whose only doctor moved: bill under any doctor registered that day
+                ok = [s for s in inst.staff if s.registered(inst.code, first)] or inst.staff
+            if len(self._doctors_cache) > 200_000:
+                self._doctors_cache.clear()
+            self._doctors_cache[key] = ok
         return ok[rng.randrange(len(ok))]
 
     # ---- encounters ---------------------------------------------------------------------
@@ -276,8 +284,8 @@ class WorldBuilder:
             return False
         if CONFLICTS.get(item.code, frozenset()) & present:
             return False
-        if (item.item_type in ("101", "102") and enc.setting != "2" and item.code not in present
-                and sum(1 for c in present if cat.BY_CODE[c].item_type in ("101", "102")) >= MAX_DRUG_KINDS):
+        is_drug = item.item_type in ("101", "102")
+        if is_drug and enc.setting != "2" and item.code not in present and enc.drug_kinds >= MAX_DRUG_KINDS:
             return False
         if item.max_quantity is not None:
             if item.code in present:
@@ -292,6 +300,8 @@ class WorldBuilder:
             if not self._add(enc, p, svc, 1, day, sec, capped, present):
                 return False
         enc.lines.append(Line(item, qty, item.price_at(enc.inst.level), day, sec, enc.doctor))
+        if is_drug and item.code not in present:
+            enc.drug_kinds += 1
         present.add(item.code)
         return True
 
@@ -390,10 +400,11 @@ class WorldBuilder:
         days = [d for d in range(first, last + 1) if d not in taken and not any(a <= d <= b for a, b in busy)]
         if not days:
             return None
-        total = sum(weights[date.fromordinal(d).weekday()] for d in days)
+        # (ordinal - 1) % 7 is the weekday, Monday 0, as date.weekday() gives it.
+        total = sum(weights[(d - 1) % 7] for d in days)
         r = rng.random() * total
         for d in days:
-            r -= weights[date.fromordinal(d).weekday()]
+            r -= weights[(d - 1) % 7]
             if r <= 0:
                 return d
         return days[-1]
@@ -706,11 +717,15 @@ class WorldBuilder:
             for rule, amount, scenario in enc.labels:
                 out.append(Label(rule, LEVEL[rule], enc, None, "", amount, scenario))
             binding = intents.get(("R-DOCTOR-BINDING", str(id(enc))))
+            unbound: dict[tuple[str, int], bool] = {}
             for ln in enc.lines:
                 for rule, amount, scenario in ln.labels:
                     out.append(Label(rule, "line", enc, ln, "", amount, scenario))
                 doc = ln.doctor
-                if not doc.registered(enc.inst.code, ln.day) or doc.suspended(ln.day):
+                k = (doc.code, ln.day)
+                if k not in unbound:
+                    unbound[k] = not doc.registered(enc.inst.code, ln.day) or doc.suspended(ln.day)
+                if unbound[k]:
                     scenario = binding or ("suspended-doctor" if doc.code == act.suspended_doctor
                                            and doc.suspended(ln.day) else "incidental")
                     out.append(Label("R-DOCTOR-BINDING", "line", enc, ln, "", ln.amount, scenario))
