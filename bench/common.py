@@ -50,15 +50,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median wall time of fn over repeats, and fn's last result."""
-    times = []
+def timed(fn: Callable[[], Any], repeats: int, budget_s: float = 120.0) -> tuple[float, Any, int]:
+    """Median wall time of fn over repeats, fn's last result, and how many runs the median
+    is of: repeating stops once the runs so far took budget_s (one run at least), so a slow
+    engine cannot stall the suite."""
+    times: list[float] = []
     result: Any = None
     for _ in range(max(repeats, 1)):
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
+        if sum(times) >= budget_s:
+            break
+    return statistics.median(times), result, len(times)
 
 
 def metric(value: float, unit: str, baseline: float | None, baseline_name: str, higher_is_better: bool = True,
@@ -89,7 +93,9 @@ def people_for_lines(lines: int, months: int = 12) -> int:
 
 
 def world_folder(lines: int, seed: int = 2026, chunk_people: int = 1_000, rate_scale: float = 1.0) -> Path:
-    return CACHE / f"world-s{seed}-l{lines}-c{chunk_people}-r{rate_scale}"
+    from bench.generator import GENERATOR_VERSION
+
+    return CACHE / f"world-v{GENERATOR_VERSION}-s{seed}-l{lines}-c{chunk_people}-r{rate_scale}"
 
 
 def world(lines: int, seed: int = 2026, chunk_people: int = 1_000, rate_scale: float = 1.0,

@@ -68,17 +68,20 @@ def _metrics(area: str, doc: Any) -> list[dict[str, Any]]:
     return out
 
 
-def collect() -> dict[str, Any]:
+def collect(since: float = 0.0) -> dict[str, Any]:
+    """Every results file's metrics; those of files not written since ``since`` (the run's
+    start) are marked stale: they come from an earlier run."""
     areas: dict[str, Any] = {}
     metrics: list[dict[str, Any]] = []
     for path in sorted(common.RESULTS.glob("*.json")):
+        stale = path.stat().st_mtime < since
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             areas[path.stem] = {"error": str(exc)}
             continue
         areas[path.stem] = doc
-        metrics += _metrics(path.stem, doc)
+        metrics += [{**m, "stale": True} if stale else m for m in _metrics(path.stem, doc)]
     return {"areas": areas, "metrics": metrics}
 
 
@@ -97,7 +100,8 @@ def table(metrics: list[dict[str, Any]], runs: list[dict[str, Any]], mode: str, 
             "measured in the same run. Ratio = value / baseline.", "",
             "| area | metric | value | unit | baseline | ratio | baseline is |", "|---|---|---:|---|---:|---:|---|"]
     for m in metrics:
-        rows.append(f"| {m['area']} | {m['name']} | {_fmt(m.get('value'))} | {m.get('unit', '')} | "
+        area = m["area"] + (" (earlier run)" if m.get("stale") else "")
+        rows.append(f"| {area} | {m['name']} | {_fmt(m.get('value'))} | {m.get('unit', '')} | "
                     f"{_fmt(m.get('baseline'))} | {_fmt(m.get('ratio'))} | {m.get('baseline_name', '')} |")
     machines = sorted({str(m.get("machine")) for m in metrics if m.get("machine")})
     rows += ["", "Machine: " + ("; ".join(machines) if machines else "unknown"), ""]
@@ -133,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     mode = "quick" if args.quick else "full"
     t0 = time.perf_counter()
+    started = time.time()
     runs = []
     for name in modules():
         if args.only and name not in args.only:
@@ -141,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     for area in AREAS:
         if not list(common.BENCH.glob(f"{area}_*.py")):
             runs.append({"module": f"{area}_*", "ok": False, "seconds": 0, "note": "no bench module in this tree"})
-    collected = collect()
+    collected = collect(started)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results = {"generated_at": when, "mode": mode, "machine": common.machine(),
                "seconds": round(time.perf_counter() - t0, 1), "runs": runs, **collected}

@@ -3,4 +3,7 @@
 from bench.generator.generate import Config, generate
 from bench.generator.world import DEFAULT_RATES, LEVEL, RATE_UNITS, RULES, TIER_A
 
-__all__ = ["DEFAULT_RATES", "LEVEL", "RATE_UNITS", "RULES", "TIER_A", "Config", "generate"]
+# Bump when the generated data changes for a given configuration (benchmark caches key on it).
+GENERATOR_VERSION = 3
+
+__all__ = ["GENERATOR_VERSION", "DEFAULT_RATES", "LEVEL", "RATE_UNITS", "RULES", "TIER_A", "Config", "generate"]

@@ -21,6 +21,8 @@ def read_truth(world: Path, visible: set[str] | None = None) -> pl.DataFrame:
     """The ground truth; with ``visible`` (the input columns an engine sees), only the rows
     it can see: a row whose ``requires`` names a column outside that set is left out."""
     gt = pl.read_csv(world / "ground_truth" / "violations.csv", infer_schema=False)
+    if "requires" not in gt.columns:  # written before the column existed
+        gt = gt.with_columns(pl.lit("").alias("requires"))
     gt = gt.with_columns(pl.col(c).fill_null("") for c in gt.columns)
     if visible is not None:
         gt = gt.filter((pl.col("requires") == "") | pl.col("requires").is_in(sorted(visible)))

@@ -67,6 +67,10 @@ def test_results_files_of_either_shape_are_collected(tmp_path: Path, monkeypatch
     got = run.collect()
     assert sorted((m["area"], m["name"]) for m in got["metrics"]) == [("claims", "ingest"), ("gateway", "p99")]
     assert "error" in got["areas"]["broken"]
+    assert not any(m.get("stale") for m in got["metrics"])
+    later = run.collect(since=(tmp_path / "claims.json").stat().st_mtime + 60)
+    assert all(m["stale"] for m in later["metrics"])  # files not written by this run are flagged
+    assert "(earlier run)" in run.table(later["metrics"], [], "quick", "now")
 
 
 def test_runner_finds_other_areas_modules() -> None:
