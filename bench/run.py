@@ -30,9 +30,12 @@ TIMEOUT_S = {"quick": 600, "full": 3600}
 
 
 def modules() -> list[str]:
+    """This area's benches, then every runnable bench/<area>_*.py (helpers such as data
+    builders without a ``__main__`` block are not benches and are skipped)."""
     found = []
     for area in AREAS:
-        found += sorted(p.stem for p in common.BENCH.glob(f"{area}_*.py"))
+        found += sorted(p.stem for p in common.BENCH.glob(f"{area}_*.py")
+                        if "__main__" in p.read_text(encoding="utf-8"))
     return OWN + found
 
 
