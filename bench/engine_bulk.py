@@ -52,10 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     rates = {}
     for lines in sizes:
         print(f"engine: {lines:,} lines", file=sys.stderr)
-        proc = subprocess.run([sys.executable, "-m", "bench.engine_bulk", "--child", str(lines), "--world", str(world),
-                               "--repeats", "3"], check=True, capture_output=True, text=True)
-        m = json.loads(proc.stdout.strip().splitlines()[-1])
         label = f"{lines // 1_000_000}M" if lines >= 1_000_000 else f"{lines // 1_000}k"
+        proc = subprocess.run([sys.executable, "-m", "bench.engine_bulk", "--child", str(lines), "--world", str(world),
+                               "--repeats", "3"], capture_output=True, text=True)
+        if proc.returncode != 0:  # e.g. out of memory at the largest size: keep the sizes that ran
+            note = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+            print(f"engine: {lines:,} lines failed: {note}", file=sys.stderr)
+            out[f"rules_bulk_{label}_failed"] = {"note": note, "exit": proc.returncode, "lines": lines}
+            continue
+        m = json.loads(proc.stdout.strip().splitlines()[-1])
         rate, base = m["lines"] / m["eval_s"], m["lines"] / m["read_s"]
         rates[lines] = rate
         out[f"rules_bulk_{label}_lines_per_second"] = common.metric(
@@ -63,10 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             rules=m["rules"], findings=m["findings"], repeats=m["repeats"], seconds=round(m["eval_s"], 2))
         out[f"rules_bulk_{label}_peak_rss"] = common.metric(
             m["peak_rss_mb"], "MB", None, "", higher_is_better=False, lines=m["lines"])
-    first, last = sizes[0], sizes[-1]
-    out["rules_bulk_scaling"] = common.metric(
-        rates[last] / rates[first], "x", 1.0, f"linear scaling: the rate at {last:,} lines equals the rate at "
-        f"{first:,}", lines_from=first, lines_to=last)
+    if len(rates) >= 2:
+        first, last = min(rates), max(rates)
+        out["rules_bulk_scaling"] = common.metric(
+            rates[last] / rates[first], "x", 1.0, f"linear scaling: the rate at {last:,} lines equals the rate at "
+            f"{first:,}", lines_from=first, lines_to=last)
     path = common.write_results("engine", out)
     print(json.dumps(out, indent=2, ensure_ascii=False))
     print(f"wrote {path}", file=sys.stderr)

@@ -68,6 +68,8 @@ def _metrics(area: str, doc: Any) -> list[dict[str, Any]]:
     for name, m in items:
         if isinstance(m, dict) and "value" in m:
             out.append({"area": area, "name": name, **m})
+        elif isinstance(m, dict) and "note" in m and name.endswith("_failed"):
+            out.append({"area": area, "name": name, "failed": True, **m})
     return out
 
 
@@ -102,15 +104,18 @@ def table(metrics: list[dict[str, Any]], runs: list[dict[str, Any]], mode: str, 
     rows = [BEGIN, "", f"Summary of the last `bench.run` ({mode}, {when}); every figure against a baseline "
             "measured in the same run. Ratio = value / baseline.", "",
             "| area | metric | value | unit | baseline | ratio | baseline is |", "|---|---|---:|---|---:|---:|---|"]
+    failed = [m for m in metrics if m.get("failed")]
+    metrics = [m for m in metrics if not m.get("failed")]
     for m in metrics:
         area = m["area"] + (" (earlier run)" if m.get("stale") else "")
         rows.append(f"| {area} | {m['name']} | {_fmt(m.get('value'))} | {m.get('unit', '')} | "
                     f"{_fmt(m.get('baseline'))} | {_fmt(m.get('ratio'))} | {m.get('baseline_name', '')} |")
     machines = sorted({str(m.get("machine")) for m in metrics if m.get("machine")})
     rows += ["", "Machine: " + ("; ".join(machines) if machines else "unknown"), ""]
-    notes = [r for r in runs if not r["ok"]]
+    notes = [f"- bench.{r['module']}: {r['note']}" for r in runs if not r["ok"]]
+    notes += [f"- {m['area']} {m['name']}: {m['note']}" for m in failed]
     if notes:
-        rows += ["Not measured in this run:", ""] + [f"- bench.{r['module']}: {r['note']}" for r in notes] + [""]
+        rows += ["Not measured in this run:", ""] + notes + [""]
     rows.append(END)
     return "\n".join(rows)
 

@@ -64,8 +64,11 @@ def test_results_files_of_either_shape_are_collected(tmp_path: Path, monkeypatch
     (tmp_path / "claims.json").write_text(json.dumps({"ingest": {"value": 1, "unit": "lines/s"}}))
     (tmp_path / "gateway.json").write_text(json.dumps({"metrics": [{"name": "p99", "value": 2, "unit": "ms"}]}))
     (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "engine.json").write_text(json.dumps({"rules_bulk_10M_failed": {"note": "killed", "exit": -9}}))
     got = run.collect()
-    assert sorted((m["area"], m["name"]) for m in got["metrics"]) == [("claims", "ingest"), ("gateway", "p99")]
+    assert sorted((m["area"], m["name"]) for m in got["metrics"] if not m.get("failed")) == [
+        ("claims", "ingest"), ("gateway", "p99")]
+    assert "engine rules_bulk_10M_failed: killed" in run.table(got["metrics"], [], "full", "now")
     assert "error" in got["areas"]["broken"]
     assert not any(m.get("stale") for m in got["metrics"])
     later = run.collect(since=(tmp_path / "claims.json").stat().st_mtime + 60)
