@@ -21,7 +21,7 @@ from services.rules.domain.rulepack import RulePack
 from services.rules.store.repository import CatalogueStore
 
 MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
-EMPTY_CATALOGUE = cat.Catalogue("none", "1900-01-01", "", pl.DataFrame(schema=cat.ITEMS_COLUMNS))
+EMPTY_CATALOGUE = cat.empty()
 
 
 def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
