@@ -30,6 +30,7 @@ def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
     patients: list[dict[str, object]] = []
     encounters: list[dict[str, object]] = []
     lines: list[dict[str, object]] = []
+    seq = 0
     for ci, case in enumerate(cases):
         p = case.patient
         at = f"cases[{ci}].patient"
@@ -55,8 +56,9 @@ def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
                     "insurance_type": e.insurance_type or p.insurance_type,
                     "diagnoses": [d.code for d in e.diagnoses], "procedures": [x.code for x in e.procedures],
                     "total_amount": decimal_or_none(e.total_amount.amount, f"{at}.total_amount", problems),
-                    "is_history": is_history,
+                    "invoice_no": e.invoice_no, "is_history": is_history, "seq": seq,
                 })
+                seq += 1
                 for li, line in enumerate(e.lines):
                     la = f"{at}.lines[{li}]"
                     lines.append({
