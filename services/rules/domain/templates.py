@@ -50,15 +50,27 @@ ITEM_FILTER = {"item_types": "item types judged (101 drug, 102 herbal piece, 201
                "item_kinds": "item kinds judged (lab, exam, treatment, ...); all if empty"}
 
 
-def _lines(ctx: Context, rule: Rule, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+NARROW = ["claim_id", "encounter_id", "patient_id", "line_id", "item_code", "catalogue_name", "item_type",
+          "quantity", "unit_price", "amount", "service_date", "is_history"]
+
+
+def _lines(ctx: Context, rule: Rule, frame: pl.DataFrame | None = None, where: pl.Expr | None = None,
+           columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """The rule's lines: item types/kinds from its parameters and ``where``, in one filter so that
+    only the surviving rows of the wide context frame are copied; ``columns`` narrows the result."""
     lines = ctx.charged if frame is None else frame
+    predicate = pl.lit(True) if where is None else where
     types = rule.params.get("item_types")
     if types:
-        lines = lines.filter(pl.col("item_type").is_in([str(t) for t in types]))
+        predicate = predicate & pl.col("item_type").is_in([str(t) for t in types])
     kinds = rule.params.get("item_kinds")
     if kinds:
-        lines = lines.filter(pl.col("item_kind").is_in([str(t) for t in kinds]))
-    return lines
+        predicate = predicate & pl.col("item_kind").is_in([str(t) for t in kinds])
+    query = lines.lazy().filter(predicate)
+    if columns is not None:
+        # Lazy so that the projection is pushed below the filter: only these columns are copied.
+        query = query.select(list(dict.fromkeys([*NARROW, *columns])))
+    return query.collect()
 
 
 def _findings(rows: pl.DataFrame, rule: Rule, amount: pl.Expr, explanation: pl.Expr, evidence: pl.Expr,
@@ -112,8 +124,8 @@ def _list_param(rule: Rule, key: str, default: Sequence[str] = ()) -> list[str]:
 @template("item_sex_limit", ITEM_FILTER, needs=("sex_limit",))
 def item_sex_limit(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item limited to one sex (catalogue ``sex_limit``), billed for a patient of the other: whole line."""
-    hits = _lines(ctx, rule).filter(pl.col("sex_limit").is_not_null() & pl.col("gender").is_in(["1", "2"])
-                                    & (pl.col("gender") != pl.col("sex_limit")))
+    hits = _lines(ctx, rule, where=pl.col("sex_limit").is_not_null() & pl.col("gender").is_in(["1", "2"])
+                  & (pl.col("gender") != pl.col("sex_limit")), columns=["sex_limit", "gender"])
     limit = pl.col("sex_limit").replace_strict(SEX_NAMES, default="?")
     gender = pl.col("gender").replace_strict(SEX_NAMES, default="?")
     return _findings(hits, rule, pl.col("amount"),
@@ -125,7 +137,9 @@ def item_sex_limit(ctx: Context, rule: Rule) -> pl.DataFrame:
 def price_ceiling(ctx: Context, rule: Rule) -> pl.DataFrame:
     """A unit price above the ceiling for the institution's level: (price - ceiling) x quantity, at most the line."""
     hits = (
-        _lines(ctx, rule)
+        _lines(ctx, rule, where=pl.any_horizontal(pl.col("price_ceiling_1", "price_ceiling_2", "price_ceiling_3")
+                                                  .is_not_null()),
+               columns=["institution_level", "price_ceiling_1", "price_ceiling_2", "price_ceiling_3"])
         .with_columns(
             pl.when(pl.col("institution_level") == "1").then(pl.col("price_ceiling_1"))
             .when(pl.col("institution_level") == "2").then(pl.col("price_ceiling_2"))
@@ -148,7 +162,8 @@ def insurance_scope(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item limited to work-injury or maternity insurance, claimed under another type: whole line."""
     scope = str(rule.params.get("scope", "work_injury"))
     allowed = _list_param(rule, "insurance_types")
-    hits = _lines(ctx, rule).filter((pl.col("insurance_scope") == scope) & ~pl.col("insurance_type").is_in(allowed))
+    hits = _lines(ctx, rule, where=(pl.col("insurance_scope") == scope) & ~pl.col("insurance_type").is_in(allowed),
+                  columns=["insurance_scope", "insurance_type"])
     label = "工伤保险" if scope == "work_injury" else "生育保险"
     return _findings(hits, rule, pl.col("amount"),
                      pl.format("{}限{}支付，本次就诊险种为{}，该明细不予支付", _item(), pl.lit(label), "insurance_type"),
@@ -160,7 +175,9 @@ def insurance_scope(ctx: Context, rule: Rule) -> pl.DataFrame:
 def age_limit(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item limited by age (catalogue min/max_age_days, both inclusive) billed outside that age: whole line."""
     band = str(rule.params.get("band", "child"))
-    lines = _lines(ctx, rule).filter(pl.col("age_days").is_not_null())
+    lines = _lines(ctx, rule, where=pl.col("age_days").is_not_null()
+                   & (pl.col("min_age_days").is_not_null() | pl.col("max_age_days").is_not_null()),
+                   columns=["min_age_days", "max_age_days", "age_days"])
     if band == "newborn":
         hits = lines.filter((pl.col("max_age_days") <= 28) & (pl.col("age_days") > pl.col("max_age_days")))
         text = pl.format("{}限新生儿（{}天内）使用，患者年龄{}天", _item(), "max_age_days", "age_days")
@@ -179,8 +196,8 @@ def age_limit(ctx: Context, rule: Rule) -> pl.DataFrame:
 def elderly_caution(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item flagged unsafe for the elderly, given to a patient of ``min_age_years`` or more: whole line."""
     years = int(rule.params.get("min_age_years", 65))
-    hits = _lines(ctx, rule).filter(
-        pl.col("elderly_caution") & (pl.col("birth_date").dt.offset_by(f"{years}y") <= pl.col("service_date")))
+    hits = _lines(ctx, rule, where=pl.col("elderly_caution"), columns=["elderly_caution", "birth_date"]).filter(
+        pl.col("birth_date").dt.offset_by(f"{years}y") <= pl.col("service_date"))
     return _findings(hits, rule, pl.col("amount"),
                      pl.format("{}为老年人慎用药品，患者已满{}周岁", _item(), pl.lit(years)),
                      _evidence("item_code", "elderly_caution", "birth_date", min_age_years=years))
@@ -191,7 +208,8 @@ def elderly_caution(ctx: Context, rule: Rule) -> pl.DataFrame:
 def pregnancy_caution(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item unsafe in pregnancy/lactation for a woman with such a diagnosis in the encounter: whole line."""
     prefixes = _list_param(rule, "diagnosis_prefixes", ["O", "Z32", "Z33", "Z34", "Z35", "Z36", "Z39"])
-    lines = _lines(ctx, rule).filter(pl.col("pregnancy_caution") & (pl.col("gender") == "2"))
+    lines = _lines(ctx, rule, where=pl.col("pregnancy_caution") & (pl.col("gender") == "2"),
+                   columns=["pregnancy_caution", "diagnoses"])
     lines = lines.with_columns(p=pl.lit(prefixes, pl.List(pl.String)))
     hits = lines.filter(_prefix_match(lines, "diagnoses", "p"))
     return _findings(hits, rule, pl.col("amount"),
@@ -203,7 +221,7 @@ def pregnancy_caution(ctx: Context, rule: Rule) -> pl.DataFrame:
 def indication_limit(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item restricted to indications (catalogue ``indications``, ICD-10 prefixes) with no matching
     diagnosis in the encounter: whole line."""
-    lines = _lines(ctx, rule).filter(pl.col("indications").list.len() > 0)
+    lines = _lines(ctx, rule, where=pl.col("indications").list.len() > 0, columns=["indications", "diagnoses"])
     hits = lines.filter(~_prefix_match(lines, "diagnoses", "indications"))
     return _findings(hits, rule, pl.col("amount"),
                      pl.format("{}限{}适应症使用，本次诊断（{}）不符", _item(), pl.col("indications").list.join("、"),
@@ -215,7 +233,8 @@ def indication_limit(ctx: Context, rule: Rule) -> pl.DataFrame:
 @template("contraindication", ITEM_FILTER, needs=("contraindications",))
 def contraindication(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item billed with a diagnosis among its contraindications (catalogue ``contraindications``): whole line."""
-    lines = _lines(ctx, rule).filter(pl.col("contraindications").list.len() > 0)
+    lines = _lines(ctx, rule, where=pl.col("contraindications").list.len() > 0,
+                   columns=["contraindications", "diagnoses"])
     hits = lines.filter(_prefix_match(lines, "diagnoses", "contraindications"))
     return _findings(hits, rule, pl.col("amount"),
                      pl.format("{}禁用于{}，本次诊断为{}", _item(), pl.col("contraindications").list.join("、"),
@@ -226,8 +245,8 @@ def contraindication(ctx: Context, rule: Rule) -> pl.DataFrame:
 
 def _membership(name: str, column: str, value: str, label: str, what: str) -> Template:
     def fn(ctx: Context, rule: Rule) -> pl.DataFrame:
-        hits = _lines(ctx, rule).filter((pl.col(column).list.len() > 0) & pl.col(value).is_not_null()
-                                        & ~pl.col(column).list.contains(pl.col(value)))
+        hits = _lines(ctx, rule, where=(pl.col(column).list.len() > 0) & pl.col(value).is_not_null()
+                      & ~pl.col(column).list.contains(pl.col(value)), columns=[column, value])
         return _findings(hits, rule, pl.col("amount"),
                          pl.format("{}限{}为{}，本次为{}", _item(), pl.lit(label), pl.col(column).list.join("、"), value),
                          _evidence("item_code", value, allowed=pl.col(column).list.join("|")))
@@ -246,14 +265,14 @@ care_setting_limit = _membership("care_setting_limit", "care_settings", "care_se
 def herb_payment(ctx: Context, rule: Rule) -> pl.DataFrame:
     """Herbal pieces never payable, or payable only in a compound (not alone on that day's prescription): whole line."""
     mode = str(rule.params.get("mode", "never"))
-    lines = _lines(ctx, rule)
+    lines = _lines(ctx, rule, where=pl.col("herb_payment") == mode, columns=["herb_payment"])
     if mode == "never":
-        hits = lines.filter(pl.col("herb_payment") == "never")
+        hits = lines
         text = pl.format("{}单复方均不予支付", _item())
     else:
         herbs = ctx.charged.filter(pl.col("item_type") == "102").group_by("claim_id", "service_date").agg(
             herbs=pl.col("item_code").n_unique())
-        hits = lines.filter(pl.col("herb_payment") == "compound_only").join(
+        hits = lines.join(
             herbs, on=["claim_id", "service_date"], how="left").filter(pl.col("herbs").fill_null(1) <= 1)
         text = pl.format("{}单方使用不予支付", _item())
     return _findings(hits, rule, pl.col("amount"), text, _evidence("item_code", "herb_payment"))
@@ -276,9 +295,9 @@ def _excess_over(ctx: Context, rule: Rule, limit: str, window: str, measure: pl.
     """Groups (item x window) whose net measure (returns subtract) exceeds the limit; the finding
     carries the judged lines of the group and (measure - limit) x the highest unit price, at most
     those lines' amount. History counts toward the total but is never charged again."""
-    lines = _lines(ctx, rule, ctx.lines.filter(pl.col("in_catalogue") & pl.col(limit).is_not_null()))
-    if window != "*":
-        lines = lines.filter(pl.col(f"{'quantity' if limit == 'max_quantity' else 'times'}_window") == window)
+    window_column = f"{'quantity' if limit == 'max_quantity' else 'times'}_window"
+    lines = _lines(ctx, rule, ctx.lines, where=pl.col("in_catalogue") & pl.col(limit).is_not_null()
+                   & (pl.col(window_column) == window), columns=[limit])
     groups = (
         lines.with_columns(_window_key(window if window != "*" else "encounter"))
         .group_by("k1", "k2", "item_code")
@@ -323,8 +342,8 @@ def frequency_limit(ctx: Context, rule: Rule) -> pl.DataFrame:
 @template("amount_cap", ITEM_FILTER, needs=("max_amount",))
 def amount_cap(ctx: Context, rule: Rule) -> pl.DataFrame:
     """Net amount of an item in one encounter above the catalogue ``max_amount``: the excess amount."""
-    lines = _lines(ctx, rule, ctx.lines.filter(pl.col("in_catalogue") & pl.col("max_amount").is_not_null()
-                                               & ~pl.col("is_history")))
+    lines = _lines(ctx, rule, ctx.lines, where=pl.col("in_catalogue") & pl.col("max_amount").is_not_null()
+                   & ~pl.col("is_history"), columns=["max_amount"])
     groups = (
         lines.group_by("claim_id", "item_code")
         .agg(total=pl.col("amount").sum(), limit=pl.col("max_amount").first(),
@@ -342,7 +361,7 @@ def amount_cap(ctx: Context, rule: Rule) -> pl.DataFrame:
 @template("max_payable_days", ITEM_FILTER, needs=("max_payable_days",))
 def max_payable_days(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item billed on more distinct days of one encounter than ``max_payable_days``: lines on the later days."""
-    lines = _lines(ctx, rule).filter(pl.col("max_payable_days").is_not_null())
+    lines = _lines(ctx, rule, where=pl.col("max_payable_days").is_not_null(), columns=["max_payable_days"])
     hits = (
         lines.with_columns(day_no=pl.col("service_date").rank("dense").over("claim_id", "item_code"))
         .filter(pl.col("day_no") > pl.col("max_payable_days"))
@@ -357,8 +376,8 @@ def max_payable_days(ctx: Context, rule: Rule) -> pl.DataFrame:
 def course_limit(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item billed after its course (``course_days`` from the patient's first use in the look-back): whole line."""
     lookback = int(rule.params.get("lookback_days", 90))
-    uses = ctx.lines.filter(pl.col("in_catalogue") & (pl.col("quantity") > 0) & pl.col("course_days").is_not_null())
-    uses = _lines(ctx, rule, uses)
+    uses = _lines(ctx, rule, ctx.lines, where=pl.col("in_catalogue") & (pl.col("quantity") > 0)
+                  & pl.col("course_days").is_not_null(), columns=["course_days"])
     latest = uses.filter(~pl.col("is_history")).group_by("patient_id", "item_code").agg(
         last=pl.col("service_date").max())
     starts = (
@@ -383,8 +402,10 @@ def _same_claim_partner(ctx: Context, rule: Rule, table: str, key: str, partner:
                         same_day: bool) -> pl.DataFrame:
     """Judged lines joined with a pair table and with the partner's lines in the same encounter."""
     pairs = ctx.table(table)
-    lines = _lines(ctx, rule).join(pairs.rename({key: "item_code"}), on="item_code")
-    partners = ctx.charged.select("claim_id", pl.col("item_code").alias(partner), pl.col("line_id").alias("partner_line"),
+    lines = _lines(ctx, rule, where=pl.col("item_code").is_in(pairs[key].implode()), columns=[]).join(
+        pairs.rename({key: "item_code"}), on="item_code")
+    partners = ctx.charged.filter(pl.col("item_code").is_in(pairs[partner].implode())).select(
+        "claim_id", pl.col("item_code").alias(partner), pl.col("line_id").alias("partner_line"),
                                   pl.col("service_date").alias("partner_date"), pl.col("amount").alias("partner_amount"))
     on = ["claim_id", partner]
     joined = lines.join(partners, on=on)
@@ -398,10 +419,10 @@ def contains_duplicate(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item billed on the same day and encounter as an item that contains it (contains.csv): the
     contained line, whole."""
     pairs = ctx.table("contains.csv")
-    containers = ctx.charged.select("claim_id", "service_date", pl.col("item_code").alias("container"),
-                                    pl.col("line_id").alias("container_line"))
+    containers = ctx.charged.filter(pl.col("item_code").is_in(pairs["item_code"].implode())).select(
+        "claim_id", "service_date", pl.col("item_code").alias("container"), pl.col("line_id").alias("container_line"))
     hits = (
-        _lines(ctx, rule)
+        _lines(ctx, rule, where=pl.col("item_code").is_in(pairs["contained_code"].implode()), columns=[])
         .join(pairs.select(pl.col("item_code").alias("container"), pl.col("contained_code").alias("item_code")),
               on="item_code")
         .join(containers, on=["claim_id", "service_date", "container"])
@@ -416,7 +437,9 @@ def contains_duplicate(ctx: Context, rule: Rule) -> pl.DataFrame:
 def unbundling(ctx: Context, rule: Rule) -> pl.DataFrame:
     """Two or more parts of one bundle (bundles.csv) billed separately on a day: the parts' lines;
     amount is their total above the bundle's own ceiling at that level (0 when it has none)."""
-    parts = _lines(ctx, rule).join(ctx.table("bundles.csv"), on="item_code")
+    bundles = ctx.table("bundles.csv")
+    parts = _lines(ctx, rule, where=pl.col("item_code").is_in(bundles["item_code"].implode()),
+                   columns=["institution_level"]).join(bundles, on="item_code")
     bundle_prices = ctx.catalogue.rows_for("items.csv", parts["bundle_code"]).select(
         "item_code", "price_ceiling_1", "price_ceiling_2", "price_ceiling_3").rename({"item_code": "bundle_code"})
     groups = (
@@ -442,9 +465,13 @@ def unbundling(ctx: Context, rule: Rule) -> pl.DataFrame:
 def similar_action(ctx: Context, rule: Rule) -> pl.DataFrame:
     """Two or more different drugs of one similar-action group in one encounter: every line of the
     drugs after the first billed (by date, then code), whole."""
-    lines = _lines(ctx, rule).join(ctx.table("similar_action.csv"), on="item_code")
-    firsts = (lines.sort("service_date", "item_code").group_by("claim_id", "group_code", maintain_order=True)
-              .agg(first_code=pl.col("item_code").first(), kinds=pl.col("item_code").n_unique()))
+    groups = ctx.table("similar_action.csv")
+    lines = _lines(ctx, rule, where=pl.col("item_code").is_in(groups["item_code"].implode()), columns=[]).join(
+        groups, on="item_code")
+    firsts = (lines.group_by("claim_id", "group_code")
+              .agg(first_code=pl.col("item_code").sort_by("service_date", "item_code").first(),
+                   kinds=pl.col("item_code").n_unique())
+              .filter(pl.col("kinds") >= 2))
     hits = lines.join(firsts, on=["claim_id", "group_code"]).filter(
         (pl.col("kinds") >= 2) & (pl.col("item_code") != pl.col("first_code")))
     return _findings(hits, rule, pl.col("amount"),
@@ -478,8 +505,10 @@ def requires_service(ctx: Context, rule: Rule) -> pl.DataFrame:
     """A drug or consumable that needs a service (requires_service.csv) with none of its services in the
     encounter: whole line."""
     needs = ctx.table("requires_service.csv")
-    lines = _lines(ctx, rule).join(needs, on="item_code")
-    billed = ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0)).select(
+    lines = _lines(ctx, rule, where=pl.col("item_code").is_in(needs["item_code"].implode()), columns=[]).join(
+        needs, on="item_code")
+    billed = ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0)
+                              & pl.col("item_code").is_in(needs["service_code"].implode())).select(
         "claim_id", pl.col("item_code").alias("service_code")).unique()
     satisfied = lines.join(billed, on=["claim_id", "service_code"]).select("claim_id", "line_id").unique()
     hits = (lines.group_by("claim_id", "line_id", maintain_order=True)
@@ -495,7 +524,7 @@ def second_line(ctx: Context, rule: Rule) -> pl.DataFrame:
     """A second-line drug with no first-line drug of its similar-action group billed to the patient on or
     before its date (encounter or supplied history): whole line."""
     groups = ctx.table("similar_action.csv")
-    lines = _lines(ctx, rule).filter(pl.col("second_line")).join(groups, on="item_code")
+    lines = _lines(ctx, rule, where=pl.col("second_line"), columns=["second_line"]).join(groups, on="item_code")
     members = ctx.catalogue.table("similar_action.csv").filter(
         pl.col("group_code").is_in(lines["group_code"].unique().implode()))
     first_line = members.join(ctx.catalogue.rows_for("items.csv", members["item_code"]).select(
@@ -698,8 +727,9 @@ def outpatient_during_stay(ctx: Context, rule: Rule) -> pl.DataFrame:
     stays = _stays(ctx).select("patient_id", pl.col("claim_id").alias("stay_claim"), "admission_date",
                                "discharge_date", pl.col("institution_code").alias("stay_institution"))
     hits = (
-        ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0) & (pl.col("care_setting") == "1"))
-        .drop("admission_date", "discharge_date")
+        ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0) & (pl.col("care_setting") == "1")
+                         & pl.col("patient_id").is_in(stays["patient_id"].implode()))
+        .select(NARROW)
         .join(stays, on="patient_id")
         .filter((pl.col("service_date") > pl.col("admission_date")) & (pl.col("service_date") < pl.col("discharge_date")))
         .unique(["claim_id", "line_id"], keep="first", maintain_order=True)
@@ -739,7 +769,8 @@ def bed_days_over_stay(ctx: Context, rule: Rule) -> pl.DataFrame:
 def duplicate_invoice(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An encounter whose invoice number already appears on an earlier-received encounter (history
     included, any institution): the later encounter's charged lines, whole."""
-    enc = ctx.encounters.filter(pl.col("invoice_no").is_not_null() & (pl.col("invoice_no") != ""))
+    enc = ctx.encounters.filter(pl.col("invoice_no").is_not_null() & (pl.col("invoice_no") != "")
+                                & pl.col("invoice_no").is_duplicated())
     ordered = enc.with_columns(order=pl.struct(pl.col("is_history").not_(), "seq"))
     firsts = ordered.sort("order").group_by("invoice_no", maintain_order=True).agg(
         first_claim=pl.col("claim_id").first())
@@ -801,8 +832,8 @@ def split_prescription(ctx: Context, rule: Rule) -> pl.DataFrame:
     """The same drug in several encounters of a patient within ``days`` whose quantities together exceed
     the item's max_quantity (window encounter) while no encounter alone does: excess x price on the later lines."""
     days = int(rule.params.get("days", 7))
-    lines = _lines(ctx, rule, ctx.lines.filter(pl.col("in_catalogue") & (pl.col("quantity_window") == "encounter")
-                                                & pl.col("max_quantity").is_not_null()))
+    lines = _lines(ctx, rule, ctx.lines, where=pl.col("in_catalogue") & (pl.col("quantity_window") == "encounter")
+                   & pl.col("max_quantity").is_not_null(), columns=["max_quantity"])
     per_enc = (lines.group_by("claim_id", "item_code")
                .agg(qty=pl.col("quantity").sum(), patient_id=pl.col("patient_id").first(),
                     encounter_id=pl.col("encounter_id").first(), is_history=pl.col("is_history").first(),
