@@ -83,7 +83,7 @@ def catalogue_files(items: int = 20_000, pairs: int = 20_000, seed: int = 7) -> 
         "similar_action.csv": pair_rows("group_code,item_code", pairs, group=True),
         "interactions.csv": pair_rows("item_code_a,item_code_b", pairs),
         "herb_incompatible.csv": pair_rows("item_code_a,item_code_b", pairs // 10),
-        "requires_service.csv": pair_rows("item_code,service_code", pairs // 4),
+        "requires_service.csv": pair_rows("item_code,service_code", pairs // 20),
         "diagnosis_sex.csv": "diagnosis_prefix,sex\nN40,1\nO,2\nC61,1\nN70,2\n",
         "diagnosis_age.csv": "diagnosis_prefix,min_age_days,max_age_days\nP07,0,28\n",
         "procedure_sex.csv": "procedure_prefix,sex\n68.4,2\n60.5,1\n",

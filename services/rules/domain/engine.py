@@ -51,8 +51,8 @@ def evaluate_frame(batch: Batch, catalogue: Catalogue, rules: Iterable[Rule]) ->
             in_force = in_force & (pl.col("service_date") < rule.effective_to)
         found = found.filter(in_force)
         if rule.care_settings or rule.institution_levels:
-            found = found.join(ctx.encounters.select("claim_id", "care_setting", "institution_level"), on="claim_id",
-                               how="left")
+            found = found.join(ctx.encounters.select(pl.col("claim_id").cast(pl.String), "care_setting",
+                                                     "institution_level"), on="claim_id", how="left")
             if rule.care_settings:
                 found = found.filter(pl.col("care_setting").is_in(sorted(rule.care_settings)))
             if rule.institution_levels:
@@ -64,8 +64,9 @@ def evaluate_frame(batch: Batch, catalogue: Catalogue, rules: Iterable[Rule]) ->
             frames.append(found.with_columns(pl.lit(rule.version, pl.Int64).alias("rule_version")))
     if not frames:
         return pl.DataFrame(schema=RESULT_SCHEMA)
-    return pl.concat(frames, how="vertical_relaxed").sort(
-        "claim_id", "rule_id", "rule_version", pl.col("line_ids").list.join(","), "explanation")
+    # Stable sort on the finding's key only: within a rule, template output order already
+    # follows the input, and callers that compare runs sort fully themselves.
+    return pl.concat(frames, how="vertical_relaxed").sort("claim_id", "rule_id", "rule_version", maintain_order=True)
 
 
 def parse_pack(text: str, file: str) -> RulePack:

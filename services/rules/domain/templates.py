@@ -66,11 +66,16 @@ def _lines(ctx: Context, rule: Rule, frame: pl.DataFrame | None = None, where: p
     kinds = rule.params.get("item_kinds")
     if kinds:
         predicate = predicate & pl.col("item_kind").is_in([str(t) for t in kinds])
-    query = lines.lazy().filter(predicate)
-    if columns is not None:
-        # Lazy so that the projection is pushed below the filter: only these columns are copied.
-        query = query.select(list(dict.fromkeys([*NARROW, *columns])))
-    return query.collect()
+    if columns is None:
+        return lines.filter(predicate)
+    return _pick(lines, predicate, *columns)
+
+
+def _pick(frame: pl.DataFrame, where: pl.Expr, *columns: str) -> pl.DataFrame:
+    """Rows of a wide context frame with only the columns a template reads (projection before filter)."""
+    # Selecting first is a cheap column pick; the filter then copies only these columns.
+    wanted = list(dict.fromkeys([*NARROW, *columns, *where.meta.root_names()]))
+    return frame.select(wanted).filter(where)
 
 
 def _findings(rows: pl.DataFrame, rule: Rule, amount: pl.Expr, explanation: pl.Expr, evidence: pl.Expr,
@@ -270,7 +275,7 @@ def herb_payment(ctx: Context, rule: Rule) -> pl.DataFrame:
         hits = lines
         text = pl.format("{}单复方均不予支付", _item())
     else:
-        herbs = ctx.charged.filter(pl.col("item_type") == "102").group_by("claim_id", "service_date").agg(
+        herbs = _pick(ctx.charged, pl.col("item_type") == "102").group_by("claim_id", "service_date").agg(
             herbs=pl.col("item_code").n_unique())
         hits = lines.join(
             herbs, on=["claim_id", "service_date"], how="left").filter(pl.col("herbs").fill_null(1) <= 1)
@@ -404,7 +409,7 @@ def _same_claim_partner(ctx: Context, rule: Rule, table: str, key: str, partner:
     pairs = ctx.table(table)
     lines = _lines(ctx, rule, where=pl.col("item_code").is_in(pairs[key].implode()), columns=[]).join(
         pairs.rename({key: "item_code"}), on="item_code")
-    partners = ctx.charged.filter(pl.col("item_code").is_in(pairs[partner].implode())).select(
+    partners = _pick(ctx.charged, pl.col("item_code").is_in(pairs[partner].implode())).select(
         "claim_id", pl.col("item_code").alias(partner), pl.col("line_id").alias("partner_line"),
                                   pl.col("service_date").alias("partner_date"), pl.col("amount").alias("partner_amount"))
     on = ["claim_id", partner]
@@ -419,7 +424,7 @@ def contains_duplicate(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item billed on the same day and encounter as an item that contains it (contains.csv): the
     contained line, whole."""
     pairs = ctx.table("contains.csv")
-    containers = ctx.charged.filter(pl.col("item_code").is_in(pairs["item_code"].implode())).select(
+    containers = _pick(ctx.charged, pl.col("item_code").is_in(pairs["item_code"].implode())).select(
         "claim_id", "service_date", pl.col("item_code").alias("container"), pl.col("line_id").alias("container_line"))
     hits = (
         _lines(ctx, rule, where=pl.col("item_code").is_in(pairs["contained_code"].implode()), columns=[])
@@ -507,8 +512,8 @@ def requires_service(ctx: Context, rule: Rule) -> pl.DataFrame:
     needs = ctx.table("requires_service.csv")
     lines = _lines(ctx, rule, where=pl.col("item_code").is_in(needs["item_code"].implode()), columns=[]).join(
         needs, on="item_code")
-    billed = ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0)
-                              & pl.col("item_code").is_in(needs["service_code"].implode())).select(
+    billed = _pick(ctx.lines, ~pl.col("is_history") & (pl.col("quantity") > 0)
+                   & pl.col("item_code").is_in(needs["service_code"].implode())).select(
         "claim_id", pl.col("item_code").alias("service_code")).unique()
     satisfied = lines.join(billed, on=["claim_id", "service_code"]).select("claim_id", "line_id").unique()
     hits = (lines.group_by("claim_id", "line_id", maintain_order=True)
@@ -529,7 +534,8 @@ def second_line(ctx: Context, rule: Rule) -> pl.DataFrame:
         pl.col("group_code").is_in(lines["group_code"].unique().implode()))
     first_line = members.join(ctx.catalogue.rows_for("items.csv", members["item_code"]).select(
         "item_code", "second_line"), on="item_code", how="left").filter(~pl.col("second_line").fill_null(False))
-    used = ctx.lines.filter(pl.col("quantity") > 0).select(
+    used = _pick(ctx.lines, (pl.col("quantity") > 0)
+                 & pl.col("item_code").is_in(first_line["item_code"].implode())).select(
         "patient_id", pl.col("item_code").alias("first_code"), pl.col("service_date").alias("used_on"))
     tried = (lines.join(first_line.select("group_code", pl.col("item_code").alias("first_code")), on="group_code")
              .join(used, on=["patient_id", "first_code"]).filter(pl.col("used_on") <= pl.col("service_date"))
@@ -547,7 +553,8 @@ def surgery_discount(ctx: Context, rule: Rule) -> pl.DataFrame:
     """Second and later surgeries (item_kind surgery) on one day of an encounter billed above ``ratio`` of
     their price (ceiling at the level, else the billed price): the excess."""
     ratio = pl.lit(str(rule.params.get("ratio", "0.5"))).cast(pl.Decimal(18, 4))
-    lines = ctx.charged.filter(pl.col("item_kind") == "surgery")
+    lines = _pick(ctx.charged, pl.col("item_kind") == "surgery", "institution_level", "price_ceiling_1",
+                  "price_ceiling_2", "price_ceiling_3")
     hits = (
         lines.with_columns(rank=pl.col("unit_price").rank("ordinal", descending=True).over("claim_id", "service_date"),
                            ref=pl.coalesce(pl.when(pl.col("institution_level") == "1").then("price_ceiling_1")
@@ -569,7 +576,7 @@ def drug_kinds(ctx: Context, rule: Rule) -> pl.DataFrame:
     """More different drugs in one encounter than ``max_kinds``: suspicious, the drug lines, amount 0."""
     most = int(rule.params.get("max_kinds", 5))
     settings = _list_param(rule, "care_settings", ["1"])
-    drugs = ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0) & (pl.col("item_type") == "101")
+    drugs = _pick(ctx.lines, ~pl.col("is_history") & (pl.col("quantity") > 0) & (pl.col("item_type") == "101")
                              & pl.col("care_setting").is_in(settings))
     groups = (drugs.group_by("claim_id")
               .agg(kinds=pl.col("item_code").n_unique(), line_ids=pl.col("line_id"),
@@ -669,7 +676,7 @@ def code_format(ctx: Context, rule: Rule) -> pl.DataFrame:
 def line_amount_mismatch(ctx: Context, rule: Rule) -> pl.DataFrame:
     """A line whose amount is not quantity x unit price: the amount billed above quantity x price."""
     tol = pl.lit(str(rule.params.get("tolerance", "0.01"))).cast(pl.Decimal(18, 4))
-    lines = ctx.lines.filter(~pl.col("is_history") & pl.col("unit_price").is_not_null())
+    lines = _pick(ctx.lines, ~pl.col("is_history") & pl.col("unit_price").is_not_null())
     hits = (lines.with_columns(expected=(pl.col("quantity") * pl.col("unit_price")).round(2))
             .with_columns(diff=(pl.col("amount").cast(pl.Decimal(18, 4)) - pl.col("expected")))
             .filter(pl.col("diff").abs() > tol))
@@ -683,7 +690,7 @@ def encounter_total_mismatch(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An encounter whose total_amount differs from the sum of its lines: amount 0 (data quality).
     An empty or zero total means the caller did not give one and is not judged."""
     tol = pl.lit(str(rule.params.get("tolerance", "0.01"))).cast(MONEY)
-    sums = ctx.batch.lines.group_by("claim_id").agg(line_sum=pl.col("amount").sum())
+    sums = ctx.lines.group_by("claim_id").agg(line_sum=pl.col("amount").sum())
     hits = (ctx.judged_encounters.filter(pl.col("total_amount").is_not_null() & (pl.col("total_amount") != 0)).join(sums, on="claim_id", how="left")
             .with_columns(line_sum=pl.col("line_sum").fill_null(0).cast(MONEY))
             .filter((pl.col("total_amount") - pl.col("line_sum")).abs() > tol))
@@ -697,8 +704,8 @@ def encounter_total_mismatch(ctx: Context, rule: Rule) -> pl.DataFrame:
 @template("after_death")
 def after_death(ctx: Context, rule: Rule) -> pl.DataFrame:
     """A line dated after the patient's death date: whole line."""
-    hits = ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0) & pl.col("death_date").is_not_null()
-                            & (pl.col("service_date") > pl.col("death_date")))
+    hits = _pick(ctx.lines, ~pl.col("is_history") & (pl.col("quantity") > 0) & pl.col("death_date").is_not_null()
+                 & (pl.col("service_date") > pl.col("death_date")), "death_date")
     return _findings(hits, rule, pl.col("amount"),
                      pl.format("参保人已于{}死亡，{}日仍发生{}费用", "death_date", "service_date", _item()),
                      _evidence("death_date", "service_date"))
@@ -707,9 +714,9 @@ def after_death(ctx: Context, rule: Rule) -> pl.DataFrame:
 @template("charge_outside_stay")
 def charge_outside_stay(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An inpatient line dated before admission or after discharge: whole line."""
-    hits = ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0) & (pl.col("care_setting") == "2")
-                            & ((pl.col("service_date") < pl.col("admission_date"))
-                               | (pl.col("service_date") > pl.col("discharge_date"))))
+    hits = _pick(ctx.lines, ~pl.col("is_history") & (pl.col("quantity") > 0) & (pl.col("care_setting") == "2")
+                 & ((pl.col("service_date") < pl.col("admission_date"))
+                    | (pl.col("service_date") > pl.col("discharge_date"))), "admission_date", "discharge_date")
     return _findings(hits, rule, pl.col("amount"),
                      pl.format("{}计费日期{}不在住院期间（{}至{}）", _item(), "service_date", "admission_date", "discharge_date"),
                      _evidence("service_date", "admission_date", "discharge_date"))
@@ -727,9 +734,8 @@ def outpatient_during_stay(ctx: Context, rule: Rule) -> pl.DataFrame:
     stays = _stays(ctx).select("patient_id", pl.col("claim_id").alias("stay_claim"), "admission_date",
                                "discharge_date", pl.col("institution_code").alias("stay_institution"))
     hits = (
-        ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0) & (pl.col("care_setting") == "1")
-                         & pl.col("patient_id").is_in(stays["patient_id"].implode()))
-        .select(NARROW)
+        _pick(ctx.lines, ~pl.col("is_history") & (pl.col("quantity") > 0) & (pl.col("care_setting") == "1")
+              & pl.col("patient_id").is_in(stays["patient_id"].implode()))
         .join(stays, on="patient_id")
         .filter((pl.col("service_date") > pl.col("admission_date")) & (pl.col("service_date") < pl.col("discharge_date")))
         .unique(["claim_id", "line_id"], keep="first", maintain_order=True)
@@ -745,8 +751,9 @@ def bed_days_over_stay(ctx: Context, rule: Rule) -> pl.DataFrame:
     """Bed-day items whose net quantity in a stay exceeds its length (discharge - admission, at least 1):
     excess quantity x unit price."""
     kinds = _list_param(rule, "item_kinds", ["bed"])
-    lines = ctx.lines.filter(~pl.col("is_history") & (pl.col("care_setting") == "2") & pl.col("item_kind").is_in(kinds)
-                             & pl.col("admission_date").is_not_null() & pl.col("discharge_date").is_not_null())
+    lines = _pick(ctx.lines, ~pl.col("is_history") & (pl.col("care_setting") == "2") & pl.col("item_kind").is_in(kinds)
+                  & pl.col("admission_date").is_not_null() & pl.col("discharge_date").is_not_null(),
+                  "admission_date", "discharge_date")
     groups = (
         lines.group_by("claim_id", "item_code")
         .agg(total=pl.col("quantity").sum(), price=pl.col("unit_price").max(),
@@ -775,7 +782,8 @@ def duplicate_invoice(ctx: Context, rule: Rule) -> pl.DataFrame:
     firsts = ordered.sort("order").group_by("invoice_no", maintain_order=True).agg(
         first_claim=pl.col("claim_id").first())
     later = ordered.join(firsts, on="invoice_no").filter(~pl.col("is_history") & (pl.col("claim_id") != pl.col("first_claim")))
-    lines = ctx.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0)).join(
+    lines = _pick(ctx.lines, ~pl.col("is_history") & (pl.col("quantity") > 0)
+                  & pl.col("claim_id").is_in(later["claim_id"].implode()), "invoice_no").join(
         later.select("claim_id", "first_claim"), on="claim_id")
     return _findings(lines, rule, pl.col("amount"),
                      pl.format("发票（结算）号{}已在就诊{}中报销，重复报销", "invoice_no", "first_claim"),
@@ -868,7 +876,7 @@ def card_misuse(ctx: Context, rule: Rule) -> pl.DataFrame:
     which the encounter shape does not carry yet.)"""
     least = int(rule.params.get("min_purchases", 5))
     small = pl.lit(str(rule.params.get("small_total", "50.00"))).cast(MONEY)
-    sums = ctx.batch.lines.group_by("claim_id").agg(line_sum=pl.col("amount").sum())
+    sums = ctx.lines.group_by("claim_id").agg(line_sum=pl.col("amount").sum())
     buys = (ctx.encounters.filter(pl.col("care_setting") == "3").join(sums, on="claim_id", how="left")
             .with_columns(total=pl.coalesce("total_amount", "line_sum").cast(MONEY))
             .filter(pl.col("total") < small)
