@@ -29,6 +29,7 @@ class Context:
     def __init__(self, batch: Batch, catalogue: Catalogue) -> None:
         self.batch = batch
         self.catalogue = catalogue
+        self._tables: dict[str, pl.DataFrame] = {}
 
     @cached_property
     def codes(self) -> pl.Series:
@@ -105,5 +106,8 @@ class Context:
         return self.encounters.filter(~pl.col("is_history"))
 
     def table(self, name: str) -> pl.DataFrame:
-        """The pair table's rows for the codes in this batch."""
-        return self.catalogue.rows_for(name, self.codes)
+        """The pair table's rows for the codes in this batch (cut once per evaluation)."""
+        cut = self._tables.get(name)
+        if cut is None:
+            cut = self._tables[name] = self.catalogue.rows_for(name, self.codes)
+        return cut
