@@ -774,14 +774,16 @@ def bed_days_over_stay(ctx: Context, rule: Rule) -> pl.DataFrame:
 
 @template("duplicate_invoice")
 def duplicate_invoice(ctx: Context, rule: Rule) -> pl.DataFrame:
-    """An encounter whose invoice number already appears on an earlier-received encounter (history
-    included, any institution): the later encounter's charged lines, whole."""
+    """An encounter whose invoice number already appears on an earlier-received encounter of the same
+    patient (history included, any institution): the later encounter's charged lines, whole."""
     enc = ctx.encounters.filter(pl.col("invoice_no").is_not_null() & (pl.col("invoice_no") != "")
-                                & pl.col("invoice_no").is_duplicated())
+                                & pl.struct("patient_id", "invoice_no").is_duplicated())
     ordered = enc.with_columns(order=pl.struct(pl.col("is_history").not_(), "seq"))
-    firsts = ordered.sort("order").group_by("invoice_no", maintain_order=True).agg(
+    # Per patient: the caller supplies one patient's history, so a real-time check can only
+    # see that patient's earlier claims; bulk must not see more than real time does.
+    firsts = ordered.sort("order").group_by("patient_id", "invoice_no", maintain_order=True).agg(
         first_claim=pl.col("claim_id").first())
-    later = ordered.join(firsts, on="invoice_no").filter(~pl.col("is_history") & (pl.col("claim_id") != pl.col("first_claim")))
+    later = ordered.join(firsts, on=["patient_id", "invoice_no"]).filter(~pl.col("is_history") & (pl.col("claim_id") != pl.col("first_claim")))
     lines = _pick(ctx.lines, ~pl.col("is_history") & (pl.col("quantity") > 0)
                   & pl.col("claim_id").is_in(later["claim_id"].implode()), "invoice_no").join(
         later.select("claim_id", "first_claim"), on="claim_id")
