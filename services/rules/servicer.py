@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +15,7 @@ from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
 from fundguard.runtime.wire import date_or_none, decimal_or_none, money
 from services.rules.domain import catalogue as cat
-from services.rules.domain import engine
+from services.rules.domain import engine, whatif
 from services.rules.domain.model import ENCOUNTER_SCHEMA, LINE_SCHEMA, PATIENT_SCHEMA, Batch, Finding
 from services.rules.domain.rulepack import RulePack
 from services.rules.store.repository import CatalogueStore
@@ -93,17 +93,40 @@ def finding_to_proto(f: Finding) -> common_pb2.Finding:
 
 @dataclass
 class ActiveKnowledge:
-    """The catalogue and rule pack in force in this replica; swapped whole, never edited."""
+    """The catalogue versions and rule pack in force in this replica; swapped whole, never edited."""
 
-    catalogue: cat.Catalogue
+    catalogues: tuple[cat.Catalogue, ...]  # by effective_from, oldest first
     pack: RulePack
+
+    @property
+    def catalogue(self) -> cat.Catalogue:
+        return self.catalogues[-1] if self.catalogues else EMPTY_CATALOGUE
+
+    def catalogue_on(self, day: date | None) -> cat.Catalogue:
+        """The version in force on ``day``: the latest whose effective date is on or before it."""
+        if not self.catalogues:
+            return EMPTY_CATALOGUE
+        chosen = self.catalogues[0]  # a claim older than every version: the oldest one we have
+        for c in self.catalogues:
+            if day is None or date.fromisoformat(c.effective_from) <= day:
+                chosen = c
+        return chosen
+
+
+def _case_day(case: common_pb2.PatientCase) -> date | None:
+    """The latest service date judged in a case: it picks the catalogue version."""
+    days = [line.service_date for e in case.encounters for line in e.lines if line.service_date]
+    try:
+        return date.fromisoformat(max(days)) if days else None
+    except ValueError:
+        return None
 
 
 class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
     def __init__(self, store: CatalogueStore, pack: RulePack) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self.active = ActiveKnowledge(EMPTY_CATALOGUE, pack)
+        self.active = ActiveKnowledge((), pack)
         self._loaded = False
 
     def _knowledge(self) -> ActiveKnowledge:
@@ -112,9 +135,7 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         if not self._loaded:
             with self._lock:
                 if not self._loaded:
-                    latest = self.store.latest()
-                    if latest is not None:
-                        self.active = ActiveKnowledge(latest, self.active.pack)
+                    self.active = ActiveKnowledge(tuple(self.store.all()), self.active.pack)
                     self._loaded = True
         return self.active
 
@@ -123,11 +144,21 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         if moment is None:
             raise InvalidArgument([FieldViolation("moment", "must be MOMENT_PRE, MOMENT_IN or MOMENT_POST")])
         active = self._knowledge()
-        batch = batch_from_cases(request.cases)
-        findings = engine.evaluate(batch, active.catalogue, active.pack, moment, list(request.rule_ids))
+        # Cases are grouped by the catalogue version in force on their service dates, so a
+        # catalogue change mid-month judges each claim by the version of its own date.
+        groups: dict[str, tuple[cat.Catalogue, list[common_pb2.PatientCase]]] = {}
+        for case in request.cases:
+            chosen = active.catalogue_on(_case_day(case))
+            groups.setdefault(chosen.version, (chosen, []))[1].append(case)
+        findings: list[Finding] = []
+        used: list[str] = []
+        for catalogue, cases in groups.values():
+            batch = batch_from_cases(cases)
+            findings.extend(engine.evaluate(batch, catalogue, active.pack, moment, list(request.rule_ids)))
+            used.append(catalogue.version)
         return rules_pb2.EvaluateResponse(
             findings=[finding_to_proto(f) for f in findings],
-            catalogue_version=active.catalogue.version,
+            catalogue_version=",".join(used) or active.catalogue.version,
             rule_pack_version=active.pack.version,
         )
 
@@ -156,11 +187,43 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         if problems:
             raise InvalidArgument(problems)
         files = dict(request.files)
+        # A malformed catalogue raises here, before anything is stored or swapped: the
+        # versions in force stay in force.
         loaded = cat.parse(request.version, request.effective_from, files)
         created = self.store.save(loaded, files, request.request_id)
+        self._knowledge()
         with self._lock:
-            latest = self.store.latest()
-            if latest is not None:
-                self.active = ActiveKnowledge(latest, self.active.pack)
-                self._loaded = True
+            if created:
+                versions = sorted((*self.active.catalogues, loaded), key=lambda c: c.effective_from)
+                self.active = ActiveKnowledge(tuple(versions), self.active.pack)
         return rules_pb2.LoadCatalogueResponse(version=loaded.version, items=loaded.size, already_loaded=not created)
+
+    def WhatIf(self, request_iterator: Iterator[rules_pb2.WhatIfChunk],
+               context: grpc.ServicerContext) -> rules_pb2.WhatIfReport:
+        active = self._knowledge()
+        replay: whatif.Replay | None = None
+        for i, chunk in enumerate(request_iterator):
+            if replay is None:
+                moment = MOMENTS.get(chunk.moment, "post") if chunk.moment else "post"
+                draft = (engine.parse_pack(chunk.draft_pack_toml, "draft_pack_toml") if chunk.draft_pack_toml
+                         else active.pack)
+                draft_catalogue = (cat.parse("draft", active.catalogue.effective_from, dict(chunk.draft_catalogue_files))
+                                   if chunk.draft_catalogue_files else None)
+                replay = whatif.Replay(active.catalogue, active.pack, draft, draft_catalogue, moment)
+            try:
+                batch = batch_from_cases(chunk.cases)
+            except InvalidArgument as exc:
+                raise InvalidArgument([FieldViolation(f"chunks[{i}].{v.field}", v.reason)
+                                       for v in exc.violations]) from exc
+            replay.add(batch)
+        if replay is None:
+            raise InvalidArgument([FieldViolation("chunks", "at least one chunk is required")])
+        report = replay.report()
+        return rules_pb2.WhatIfReport(
+            rows=[rules_pb2.WhatIfRow(rule_id=r["rule_id"], institution_code=r["institution_code"] or "",
+                                      current_findings=r["current_findings"], current_amount=money(r["current_amount"]),
+                                      draft_findings=r["draft_findings"], draft_amount=money(r["draft_amount"]))
+                  for r in report.iter_rows(named=True)],
+            cases=replay.cases, lines=replay.lines, current_pack_version=active.pack.version,
+            draft_pack_version=replay.draft.version,
+        )

@@ -39,6 +39,15 @@ class CatalogueStore:
             ))
         return True
 
+    def all(self) -> list[cat.Catalogue]:
+        """Every stored version, oldest effective date first (parsed again from the stored files)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(catalogue_versions.c.version, catalogue_versions.c.effective_from, catalogue_versions.c.files)
+                .order_by(catalogue_versions.c.effective_from, catalogue_versions.c.loaded_at)
+            ).all()
+        return [cat.parse(r.version, r.effective_from.isoformat(), r.files) for r in rows]
+
     def latest(self) -> cat.Catalogue | None:
         with self.engine.connect() as conn:
             row = conn.execute(
