@@ -664,7 +664,7 @@ def diagnosis_procedure(ctx: Context, rule: Rule) -> pl.DataFrame:
 def code_format(ctx: Context, rule: Rule) -> pl.DataFrame:
     """A diagnosis or procedure code that does not have the national code's shape: encounter, amount 0."""
     column = str(rule.params.get("column", "diagnoses"))
-    pattern = str(rule.params.get("pattern", r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,6})?(x[0-9]{3})?$"))
+    pattern = str(rule.params.get("pattern", r"^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,4})?(x[0-9]{3})?$"))
     hits = _codes(ctx, column).filter(~pl.col(column).str.contains(pattern)).unique(
         ["claim_id", column], keep="first", maintain_order=True)
     label = "疾病诊断编码" if column == "diagnoses" else "手术操作编码"
