@@ -29,6 +29,11 @@ def _pack(path: str | None) -> RulePack:
     return engine.parse_pack(file.read_text(encoding="utf-8"), str(file))
 
 
+def main_pack_for_tests() -> RulePack:
+    """The default national pack (as ``fundguard check`` uses when no --pack is given)."""
+    return _pack(None)
+
+
 def _catalogue(path: str, version: str = "cli") -> cat.Catalogue:
     folder = Path(path)
     return cat.parse(version, "1900-01-01", cat.read_folder(folder))
