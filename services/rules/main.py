@@ -12,7 +12,7 @@ from fundguard.runtime.server import ServiceRunner
 from fundguard.runtime.settings import Settings
 from services.rules.domain import engine, rulepack
 from services.rules.servicer import RulesServicer
-from services.rules.store.repository import CatalogueStore
+from services.rules.store.repository import CatalogueStore, RulePackStore
 
 DEFAULT_PACK = Path(__file__).parent / "packs" / "national_v1.toml"
 
@@ -24,7 +24,8 @@ def load_default_pack() -> rulepack.RulePack:
 def build(settings: Settings) -> ServiceRunner:
     assert settings.database_url
     db = create_engine(settings.database_url)
-    servicer = RulesServicer(CatalogueStore(db), load_default_pack())
+    servicer = RulesServicer(CatalogueStore(db), load_default_pack(), RulePackStore(db),
+                             DEFAULT_PACK.read_text(encoding="utf-8"))
 
     def register(server: grpc.Server) -> list[str]:
         rules_pb2_grpc.add_RulesServiceServicer_to_server(servicer, server)

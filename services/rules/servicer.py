@@ -12,13 +12,13 @@ import polars as pl
 
 from fundguard.common.v1 import common_pb2
 from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
-from fundguard.runtime.errors import FieldViolation, InvalidArgument
+from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.wire import date_or_none, decimal_or_none, money
 from services.rules.domain import catalogue as cat
-from services.rules.domain import engine, whatif
+from services.rules.domain import engine, rulepack, whatif
 from services.rules.domain.model import ENCOUNTER_SCHEMA, LINE_SCHEMA, PATIENT_SCHEMA, Batch, Finding
 from services.rules.domain.rulepack import RulePack
-from services.rules.store.repository import CatalogueStore
+from services.rules.store.repository import CatalogueStore, RulePackStore
 
 MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
 EMPTY_CATALOGUE = cat.empty()
@@ -123,11 +123,18 @@ def _case_day(case: common_pb2.PatientCase) -> date | None:
 
 
 class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
-    def __init__(self, store: CatalogueStore, pack: RulePack) -> None:
+    def __init__(self, store: CatalogueStore, pack: RulePack, packs: RulePackStore | None = None,
+                 default_text: str = "") -> None:
         self.store = store
+        self.packs = packs
+        self.default_text = default_text
         self._lock = threading.Lock()
         self.active = ActiveKnowledge((), pack)
         self._loaded = False
+
+    def _published_packs(self) -> list[RulePack]:
+        assert self.packs is not None
+        return [engine.parse_pack(text, f"rule pack {version}") for version, text in self.packs.published()]
 
     def _knowledge(self) -> ActiveKnowledge:
         # Loaded on first use, not at start, so a replica whose database is down still
@@ -135,7 +142,14 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         if not self._loaded:
             with self._lock:
                 if not self._loaded:
-                    self.active = ActiveKnowledge(tuple(self.store.all()), self.active.pack)
+                    pack = self.active.pack
+                    if self.packs is not None:
+                        # The repo's default pack is the first published version of an empty store.
+                        if self.default_text:
+                            self.packs.publish_default(pack.version, self.default_text)
+                        published = self._published_packs()
+                        pack = published[-1] if published else pack
+                    self.active = ActiveKnowledge(tuple(self.store.all()), pack)
                     self._loaded = True
         return self.active
 
@@ -227,3 +241,38 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
             cases=replay.cases, lines=replay.lines, current_pack_version=active.pack.version,
             draft_pack_version=replay.draft.version,
         )
+
+    def SaveRulePack(self, request: rules_pb2.SaveRulePackRequest,
+                     context: grpc.ServicerContext) -> rules_pb2.RulePackVersion:
+        if self.packs is None:
+            raise InvalidArgument([FieldViolation("toml", "this replica has no rule-pack store")])
+        pack = engine.parse_pack(request.toml, "toml")  # names file, rule and field of each problem
+        self._knowledge()
+        problems = rulepack.check_immutable(pack, self._published_packs())
+        if problems:
+            raise InvalidArgument(problems)
+        created = self.packs.save_draft(pack.version, request.toml, request.request_id)
+        row = self.packs.get(pack.version)
+        return rules_pb2.RulePackVersion(version=pack.version, status=row.status if row else "draft",
+                                         rules=len(pack.rules), already_done=not created)
+
+    def PublishRulePack(self, request: rules_pb2.PublishRulePackRequest,
+                        context: grpc.ServicerContext) -> rules_pb2.RulePackVersion:
+        if self.packs is None:
+            raise InvalidArgument([FieldViolation("version", "this replica has no rule-pack store")])
+        if not request.version:
+            raise InvalidArgument([FieldViolation("version", "required")])
+        self._knowledge()
+        row = self.packs.get(request.version)
+        if row is None:
+            raise NotFound(f"rule pack {request.version}")
+        pack = engine.parse_pack(row.text, f"rule pack {request.version}")
+        if row.status != "published":
+            problems = rulepack.check_immutable(pack, self._published_packs())
+            if problems:
+                raise InvalidArgument(problems)
+        published = self.packs.publish(request.version, request.actor)
+        with self._lock:
+            self.active = ActiveKnowledge(self.active.catalogues, pack)
+        return rules_pb2.RulePackVersion(version=pack.version, status="published", rules=len(pack.rules),
+                                         already_done=not published)

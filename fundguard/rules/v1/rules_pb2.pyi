@@ -150,3 +150,33 @@ class WhatIfReport(_message.Message):
     current_pack_version: str
     draft_pack_version: str
     def __init__(self, rows: _Optional[_Iterable[_Union[WhatIfRow, _Mapping]]] = ..., cases: _Optional[int] = ..., lines: _Optional[int] = ..., current_pack_version: _Optional[str] = ..., draft_pack_version: _Optional[str] = ...) -> None: ...
+
+class SaveRulePackRequest(_message.Message):
+    __slots__ = ("request_id", "toml")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TOML_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    toml: str
+    def __init__(self, request_id: _Optional[str] = ..., toml: _Optional[str] = ...) -> None: ...
+
+class PublishRulePackRequest(_message.Message):
+    __slots__ = ("request_id", "version", "actor")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    version: str
+    actor: str
+    def __init__(self, request_id: _Optional[str] = ..., version: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class RulePackVersion(_message.Message):
+    __slots__ = ("version", "status", "rules", "already_done")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_DONE_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    status: str
+    rules: int
+    already_done: bool
+    def __init__(self, version: _Optional[str] = ..., status: _Optional[str] = ..., rules: _Optional[int] = ..., already_done: _Optional[bool] = ...) -> None: ...

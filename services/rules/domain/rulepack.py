@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -131,11 +131,24 @@ def parse(text: str, file: str, known_templates: set[str],
                 approval={k: str(v) for k, v in raw.get("approval", {}).items()},
             )
         )
+    rules = _close_superseded(rules)
     problems.extend(check_params(rules, file, templates_params))
     problems.extend(check_promotions(rules, file))
     if problems:
         raise InvalidArgument(problems)
     return RulePack(version, tuple(rules))
+
+
+def _close_superseded(rules: list[Rule]) -> list[Rule]:
+    """A version without an end is superseded by the rule's next version from its start, so a
+    new version can be added without touching (and so changing) the published one."""
+    out = []
+    for r in rules:
+        later = [o for o in rules if o.rule_id == r.rule_id and o.version > r.version]
+        if r.effective_to is None and later:
+            r = replace(r, effective_to=min(o.effective_from for o in later))
+        out.append(r)
+    return out
 
 
 def _add_months(day: date, months: int) -> date:
@@ -185,4 +198,21 @@ def check_promotions(rules: list[Rule], file: str) -> list[FieldViolation]:
                 if approved and approved > r.effective_from.isoformat():
                     problems.append(FieldViolation(f"{where}.approval.at", "approval must precede effective_from"))
                 trial = None
+    return problems
+
+
+def check_immutable(new: RulePack, published: list[RulePack]) -> list[FieldViolation]:
+    """A rule version once published never changes: the same (rule id, version) in a new pack
+    must be defined exactly as before; a change needs a new version number."""
+    before: dict[tuple[str, int], tuple[str, Rule]] = {}
+    for p in published:
+        for r in p.rules:
+            before[(r.rule_id, r.version)] = (p.version, r)
+    problems = []
+    for r in new.rules:
+        old = before.get((r.rule_id, r.version))
+        # effective_to may be derived from a later version (see _close_superseded): not compared.
+        if old is not None and replace(old[1], effective_to=None) != replace(r, effective_to=None):
+            problems.append(FieldViolation(f"{r.rule_id}@{r.version}", f"differs from the version published in "
+                                           f"pack {old[0]}; published rule versions are immutable, add a new version"))
     return problems

@@ -185,3 +185,52 @@ def test_what_if_replays_a_draft_pack_over_a_stream_of_chunks(rules: rules_pb2_g
     assert (quantity.current_findings, quantity.current_amount.amount, quantity.draft_findings) == (1, "20.00", 0)
     sex = rows[("R-DRUG-SEX", "H009")]
     assert (sex.current_findings, sex.draft_findings) == (1, 1)
+
+
+# Rule-pack versions change the pack in force for the module's server: these run last.
+PACK_TEXT = (ROOT / "services" / "rules" / "packs" / "national_v1.toml").read_text(encoding="utf-8")
+SPLIT_V1 = 'params = {days = 15}'
+
+
+def test_zz_a_published_rule_version_cannot_be_changed(rules: rules_pb2_grpc.RulesServiceStub) -> None:
+    changed = PACK_TEXT.replace('version = "national-1.0"', 'version = "national-1.1"').replace(
+        SPLIT_V1, 'params = {days = 30}')
+    with pytest.raises(grpc.RpcError) as err:
+        rules.SaveRulePack(rules_pb2.SaveRulePackRequest(request_id="t-pack-bad", toml=changed), timeout=30)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "R-SPLIT-ADMISSION@1" in (err.value.details() or "")
+
+
+def test_zz_a_new_rule_version_is_saved_as_draft_then_published(rules: rules_pb2_grpc.RulesServiceStub) -> None:
+    v2 = PACK_TEXT.replace('version = "national-1.0"', 'version = "national-1.2"') + """
+[[rules]]
+rule_id = "R-SPLIT-ADMISSION"
+version = 2
+national_code = "GZ10000204001000"
+template = "split_admission"
+name = "分解住院"
+tier = "B"
+result_type = "suspicious"
+moments = ["in", "post"]
+basis = "test"
+effective_from = "2026-12-01"
+params = {days = 30}
+"""
+    saved = rules.SaveRulePack(rules_pb2.SaveRulePackRequest(request_id="t-pack-2", toml=v2), timeout=30)
+    assert (saved.version, saved.status, saved.already_done) == ("national-1.2", "draft", False)
+    before = rules.ListRules(rules_pb2.ListRulesRequest(as_of="2026-12-05"), timeout=10)
+    assert [r.version for r in before.rules if r.rule_id == "R-SPLIT-ADMISSION"] == [1]
+    done = rules.PublishRulePack(rules_pb2.PublishRulePackRequest(request_id="t-pub-2", version="national-1.2",
+                                                                   actor="规则管理员"), timeout=30)
+    assert (done.status, done.already_done) == ("published", False)
+    again = rules.PublishRulePack(rules_pb2.PublishRulePackRequest(request_id="t-pub-2b", version="national-1.2"),
+                                  timeout=30)
+    assert again.already_done
+    november = rules.ListRules(rules_pb2.ListRulesRequest(as_of="2026-11-30"), timeout=10)
+    december = rules.ListRules(rules_pb2.ListRulesRequest(as_of="2026-12-05"), timeout=10)
+    assert [r.version for r in november.rules if r.rule_id == "R-SPLIT-ADMISSION"] == [1]
+    assert [r.version for r in december.rules if r.rule_id == "R-SPLIT-ADMISSION"] == [2]
+    with pytest.raises(grpc.RpcError) as err:
+        rules.SaveRulePack(rules_pb2.SaveRulePackRequest(request_id="t-pack-3", toml=v2.replace("days = 30", "days = 31")),
+                           timeout=30)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
