@@ -86,6 +86,7 @@ class Catalogue:
     checksum: str
     items: pl.DataFrame  # sorted by item_code
     tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)  # each sorted by its key
+    _indexes: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -108,14 +109,25 @@ class Catalogue:
         key = "item_code" if name == "items.csv" else PAIR_TABLES[name][1]
         if frame.height == 0 or codes.len() == 0:
             return frame.clear()
-        wanted = codes.drop_nulls().unique().sort()
-        column = frame[key]
-        bounds = pl.DataFrame({"lo": column.search_sorted(wanted, "left"),
-                               "hi": column.search_sorted(wanted, "right")}).filter(pl.col("hi") > pl.col("lo"))
-        if bounds.height == 0:
+        index = self._index(name, frame, key)
+        rows: list[int] = []
+        for code in codes.unique().to_list():
+            span = index.get(code)
+            if span is not None:
+                rows.extend(range(span[0], span[1]))
+        if not rows:
             return frame.clear()
-        rows = bounds.select(pl.int_ranges("lo", "hi").explode())["lo"]
+        rows.sort()
         return frame[rows]
+
+    def _index(self, name: str, frame: pl.DataFrame, key: str) -> dict[str, tuple[int, int]]:
+        """Key -> (first row, row after the last) of a sorted table; built once per table."""
+        index = self._indexes.get(name)
+        if index is None:
+            spans = (frame.select(pl.col(key).alias("k")).with_row_index("i")
+                     .group_by("k").agg(lo=pl.col("i").min(), hi=pl.col("i").max() + 1))
+            index = self._indexes[name] = {k: (lo, hi) for k, lo, hi in spans.iter_rows() if k is not None}
+        return index
 
     def prefix_rows(self, name: str, codes: pl.Series) -> pl.DataFrame:
         """Rows of a prefix-keyed table (diagnosis/procedure prefixes) matching any code's prefix."""

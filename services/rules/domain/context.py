@@ -30,6 +30,7 @@ class Context:
         self.batch = batch
         self.catalogue = catalogue
         self._tables: dict[str, pl.DataFrame] = {}
+        self._prefix_hits: dict[tuple[str, str], bool] = {}
 
     @cached_property
     def codes(self) -> pl.Series:
@@ -100,6 +101,31 @@ class Context:
             .with_columns(age_days=(pl.col("service_date") - pl.col("birth_date")).dt.total_days())
             .with_columns(pl.col(KEYS).cast(pl.Categorical))
         )
+
+    @cached_property
+    def facts(self) -> dict[str, int]:
+        """Counts the probes of encounter-level templates decide on, in one call."""
+        e = self.batch.encounters
+        if e.height == 0:
+            return {"stays": 0, "setting_1": 0, "setting_2": 0, "setting_3": 0, "invoices_repeated": 0}
+        invoice = pl.col("invoice_no").replace("", None)
+        row = e.select(
+            stays=((pl.col("care_setting") == "2") & pl.col("admission_date").is_not_null()
+                   & pl.col("discharge_date").is_not_null()).sum(),
+            setting_1=(pl.col("care_setting") == "1").sum(),
+            setting_2=(pl.col("care_setting") == "2").sum(),
+            setting_3=(pl.col("care_setting") == "3").sum(),
+            invoices_repeated=(pl.struct("patient_id", invoice).is_duplicated() & invoice.is_not_null()).sum(),
+        ).row(0, named=True)
+        return {k: int(v or 0) for k, v in row.items()}
+
+    def prefix_hits(self, table: str, column: str) -> bool:
+        """Whether any judged encounter's diagnosis/procedure code has a prefix in ``table``."""
+        key = (table, column)
+        if key not in self._prefix_hits:
+            codes = self.batch.encounters.filter(~pl.col("is_history"))[column].explode().drop_nulls()
+            self._prefix_hits[key] = self.catalogue.prefix_rows(table, codes).height > 0
+        return self._prefix_hits[key]
 
     @cached_property
     def judged_encounters(self) -> pl.DataFrame:

@@ -18,9 +18,11 @@ from services.rules.domain import rulepack
 from services.rules.domain.catalogue import Catalogue
 from services.rules.domain.context import Context
 from services.rules.domain.model import FINDING_SCHEMA, MONEY, Batch, Finding
+from services.rules.domain.probes import PROBES
 from services.rules.domain.rulepack import Rule, RulePack
 from services.rules.domain.templates import TEMPLATES
 
+PROBE_LINES = 20_000
 RESULT_SCHEMA = {**FINDING_SCHEMA, "rule_version": pl.Int64}
 
 
@@ -33,16 +35,39 @@ def _can_fire(ctx: Context, rule: Rule) -> bool:
     return all(ctx.catalogue.table(t).height > 0 for t in info.tables)
 
 
-def evaluate_frame(batch: Batch, catalogue: Catalogue, rules: Iterable[Rule]) -> pl.DataFrame:
+def _worth_running(ctx: Context, rules: Iterable[Rule], use_probes: bool) -> list[Rule]:
+    """The rules that could find something here: catalogue guards, then every probe in one call."""
+    candidates = [r for r in rules if _can_fire(ctx, r)]
+    # In bulk nearly every probe holds, so they would only add a pass: probe small batches.
+    if not use_probes or ctx.batch.lines.height > PROBE_LINES:
+        return candidates
+    keep: set[int] = set()
+    exprs: list[pl.Expr] = []
+    index: list[int] = []
+    for i, rule in enumerate(candidates):
+        p = PROBES.get(rule.template)
+        verdict = True if p is None else p(ctx, rule)
+        if isinstance(verdict, bool):
+            if verdict:
+                keep.add(i)
+        else:
+            exprs.append((~pl.col("is_history") & verdict).fill_null(False).any().alias(f"p{len(exprs)}"))
+            index.append(i)
+    if exprs:
+        row = ctx.lines.select(exprs).row(0)
+        keep.update(i for i, hit in zip(index, row, strict=True) if hit)
+    return [r for i, r in enumerate(candidates) if i in keep]
+
+
+def evaluate_frame(batch: Batch, catalogue: Catalogue, rules: Iterable[Rule], use_probes: bool = True) -> pl.DataFrame:
     """All findings as one frame, each judged by the rule version in force on its service date.
-    Tier C findings carry amount 0: monitoring rules never deduct."""
+    Tier C findings carry amount 0: monitoring rules never deduct. ``use_probes=False`` runs
+    every template (the property test compares both)."""
     ctx = Context(batch, catalogue)
     frames: list[pl.DataFrame] = []
     if batch.lines.height == 0 and batch.encounters.height == 0:
         return pl.DataFrame(schema=RESULT_SCHEMA)
-    for rule in rules:
-        if not _can_fire(ctx, rule):
-            continue
+    for rule in _worth_running(ctx, rules, use_probes):
         found = TEMPLATES[rule.template].fn(ctx, rule)
         if found.height == 0:
             continue
