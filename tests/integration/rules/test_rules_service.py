@@ -234,3 +234,18 @@ params = {days = 30}
         rules.SaveRulePack(rules_pb2.SaveRulePackRequest(request_id="t-pack-3", toml=v2.replace("days = 30", "days = 31")),
                            timeout=30)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_zz_the_published_rule_version_in_force_judges_each_claim_by_its_date(
+        rules: rules_pb2_grpc.RulesServiceStub) -> None:
+    from tests.unit.rules.scenarios import _stay
+
+    def readmission(pid: str, first: str, second: str) -> common_pb2.PatientCase:
+        return case([_stay("E2", [line("PLAIN", day=second)], second, second)],
+                    history=[_stay("E1", [line("PLAIN", day=first)], first, first)], pid=pid)
+
+    nov = readmission("RV1", "2026-11-01", "2026-11-21")  # 20 days: v1 (15 days) finds nothing
+    dec = readmission("RV2", "2026-11-15", "2026-12-05")  # 20 days: v2 (30 days) finds it
+    reply = rules.Evaluate(rules_pb2.EvaluateRequest(cases=[nov, dec], moment=common_pb2.MOMENT_POST,
+                                                     rule_ids=["R-SPLIT-ADMISSION"]), timeout=30)
+    assert [(f.patient_id, f.rule_version) for f in reply.findings] == [("RV2", 2)]
