@@ -408,9 +408,10 @@ def _same_claim_partner(ctx: Context, rule: Rule, table: str, key: str, partner:
     """Judged lines joined with a pair table and with the partner's lines in the same encounter."""
     pairs = ctx.table(table)
     lines = _lines(ctx, rule, where=pl.col("item_code").is_in(pairs[key].implode()), columns=[]).join(
-        pairs.rename({key: "item_code"}), on="item_code")
+        pairs.rename({key: "item_code"}), on="item_code").with_columns(pl.col(partner).cast(pl.Categorical))
+    # The partner code joins as a categorical: integer-backed keys hash several times faster.
     partners = _pick(ctx.charged, pl.col("item_code").is_in(pairs[partner].implode())).select(
-        "claim_id", pl.col("item_code").alias(partner), pl.col("line_id").alias("partner_line"),
+        "claim_id", pl.col("item_code").cast(pl.Categorical).alias(partner), pl.col("line_id").alias("partner_line"),
                                   pl.col("service_date").alias("partner_date"), pl.col("amount").alias("partner_amount"))
     on = ["claim_id", partner]
     joined = lines.join(partners, on=on)
@@ -425,11 +426,12 @@ def contains_duplicate(ctx: Context, rule: Rule) -> pl.DataFrame:
     contained line, whole."""
     pairs = ctx.table("contains.csv")
     containers = _pick(ctx.charged, pl.col("item_code").is_in(pairs["item_code"].implode())).select(
-        "claim_id", "service_date", pl.col("item_code").alias("container"), pl.col("line_id").alias("container_line"))
+        "claim_id", "service_date", pl.col("item_code").cast(pl.Categorical).alias("container"),
+        pl.col("line_id").alias("container_line"))
     hits = (
         _lines(ctx, rule, where=pl.col("item_code").is_in(pairs["contained_code"].implode()), columns=[])
-        .join(pairs.select(pl.col("item_code").alias("container"), pl.col("contained_code").alias("item_code")),
-              on="item_code")
+        .join(pairs.select(pl.col("item_code").cast(pl.Categorical).alias("container"),
+                           pl.col("contained_code").alias("item_code")), on="item_code")
         .join(containers, on=["claim_id", "service_date", "container"])
         .unique(["claim_id", "line_id"], keep="first", maintain_order=True)
     )
@@ -488,7 +490,7 @@ def _pair_rule(name: str, table: str, label: str, what: str) -> Template:
     def fn(ctx: Context, rule: Rule) -> pl.DataFrame:
         joined = _same_claim_partner(ctx, rule, table, "item_code_a", "item_code_b", same_day=False)
         # Each pair once: the line of the greater code carries the finding and its amount.
-        hits = joined.filter(pl.col("item_code") > pl.col("item_code_b")).unique(
+        hits = joined.filter(pl.col("item_code") > pl.col("item_code_b").cast(pl.String)).unique(
             ["claim_id", "line_id"], keep="first", maintain_order=True)
         severity = pl.col("severity") if "severity" in hits.columns else pl.lit("")
         return _findings(hits, rule, pl.col("amount"),
