@@ -10,9 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import grpc
 from google.protobuf import json_format
 
 from fundguard.common.v1 import common_pb2
+from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
+from fundguard.runtime import settings, tls
 from fundguard.runtime.errors import InvalidArgument
 from gateway import national
 from services.rules.domain import catalogue as cat
@@ -115,6 +118,46 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stub() -> tuple[grpc.Channel, rules_pb2_grpc.RulesServiceStub]:
+    addr = settings.load("rules", need_database=False).addr("rules")
+    channel = tls.dial(addr)
+    return channel, rules_pb2_grpc.RulesServiceStub(channel)
+
+
+def _rpc(call: Any) -> int:
+    try:
+        reply = call()
+    except grpc.RpcError as exc:
+        print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)  # details name file, row and field
+        return 2
+    print(json_format.MessageToJson(reply, ensure_ascii=False, preserving_proto_field_name=True))
+    return 0
+
+
+def cmd_load_catalogue(args: argparse.Namespace) -> int:
+    files = cat.read_folder(Path(args.folder))
+    channel, stub = _stub()
+    with channel:
+        return _rpc(lambda: stub.LoadCatalogue(rules_pb2.LoadCatalogueRequest(
+            request_id=args.request_id or f"load-{args.version}", version=args.version,
+            effective_from=args.effective_from, files=files), timeout=600))
+
+
+def cmd_save_pack(args: argparse.Namespace) -> int:
+    text = Path(args.pack).read_text(encoding="utf-8")
+    channel, stub = _stub()
+    with channel:
+        return _rpc(lambda: stub.SaveRulePack(rules_pb2.SaveRulePackRequest(request_id=args.request_id, toml=text),
+                                              timeout=60))
+
+
+def cmd_publish_pack(args: argparse.Namespace) -> int:
+    channel, stub = _stub()
+    with channel:
+        return _rpc(lambda: stub.PublishRulePack(rules_pb2.PublishRulePackRequest(
+            request_id=args.request_id, version=args.version, actor=args.actor), timeout=60))
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("check", help="audit a national 3101 request file offline; print the 3101 output")
     p.add_argument("request", help="3101 request JSON file")
@@ -136,3 +179,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     w.add_argument("--draft-catalogue")
     w.add_argument("--moment", choices=sorted(MOMENTS), default="post")
     w.set_defaults(fn=cmd_whatif)
+    lc = sub.add_parser("load-catalogue", help="load a catalogue folder as a version (gRPC, FUNDGUARD_RULES_ADDR)")
+    lc.add_argument("folder")
+    lc.add_argument("--version", required=True)
+    lc.add_argument("--effective-from", required=True, help="YYYY-MM-DD")
+    lc.add_argument("--request-id", default="")
+    lc.set_defaults(fn=cmd_load_catalogue)
+    sp = sub.add_parser("save-pack", help="store a rule pack TOML as a draft (gRPC)")
+    sp.add_argument("pack")
+    sp.add_argument("--request-id", default="")
+    sp.set_defaults(fn=cmd_save_pack)
+    pp = sub.add_parser("publish-pack", help="publish a stored draft rule pack (gRPC)")
+    pp.add_argument("version")
+    pp.add_argument("--actor", required=True)
+    pp.add_argument("--request-id", default="")
+    pp.set_defaults(fn=cmd_publish_pack)

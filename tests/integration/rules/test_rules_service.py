@@ -47,9 +47,13 @@ def rules_db(migrated_url: str) -> Iterator[str]:
     admin.close()
 
 
+ADDR: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 def rules(rules_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[rules_pb2_grpc.RulesServiceStub]:
-    with serve("rules", rules_db, tmp_path_factory.mktemp("rules")) as (channel, _):
+    with serve("rules", rules_db, tmp_path_factory.mktemp("rules")) as (channel, runner):
+        ADDR["rules"] = runner.settings.addr("rules")
         stub = rules_pb2_grpc.RulesServiceStub(channel)
         stub.LoadCatalogue(rules_pb2.LoadCatalogueRequest(request_id="t-cat-1", version="test-2024",
                                                           effective_from="2024-01-01", files=FILES), timeout=30)
@@ -185,6 +189,22 @@ def test_what_if_replays_a_draft_pack_over_a_stream_of_chunks(rules: rules_pb2_g
     assert (quantity.current_findings, quantity.current_amount.amount, quantity.draft_findings) == (1, "20.00", 0)
     sex = rows[("R-DRUG-SEX", "H009")]
     assert (sex.current_findings, sex.draft_findings) == (1, 1)
+
+
+def test_the_cli_loads_a_catalogue_version_over_grpc_and_reports_bad_rows(
+        rules: rules_pb2_grpc.RulesServiceStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from fundguard.cli import main
+
+    monkeypatch.setenv("FUNDGUARD_RULES_ADDR", ADDR["rules"])
+    assert main(["rules", "load-catalogue", str(CATALOGUE_DIR), "--version", "cli-2020",
+                 "--effective-from", "2020-01-01"]) == 0
+    assert '"items": "44"' in capsys.readouterr().out
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "items.csv").write_text("item_code,name,item_type\nX,坏,999\n", encoding="utf-8")
+    assert main(["rules", "load-catalogue", str(bad), "--version", "cli-bad", "--effective-from", "2020-01-01"]) == 2
+    assert "items.csv:2:item_type" in capsys.readouterr().err
 
 
 # Rule-pack versions change the pack in force for the module's server: these run last.
