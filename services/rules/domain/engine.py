@@ -26,20 +26,23 @@ PROBE_LINES = 20_000
 RESULT_SCHEMA = {**FINDING_SCHEMA, "rule_version": pl.Int64}
 
 
-def _can_fire(ctx: Context, rule: Rule) -> bool:
+def _can_fire(ctx: Context, rule: Rule, check_needs: bool = True) -> bool:
     """A pure shortcut: skip a template whose catalogue attributes or tables are absent for the
     items in this batch, since it could not find anything."""
     info = TEMPLATES[rule.template]
-    if info.needs and not (set(info.needs) & ctx.present):
+    if check_needs and info.needs and not (set(info.needs) & ctx.present):
         return False
     return all(ctx.catalogue.table(t).height > 0 for t in info.tables)
 
 
 def _worth_running(ctx: Context, rules: Iterable[Rule], use_probes: bool) -> list[Rule]:
     """The rules that could find something here: catalogue guards, then every probe in one call."""
-    candidates = [r for r in rules if _can_fire(ctx, r)]
     # In bulk nearly every probe holds, so they would only add a pass: probe small batches.
-    if not use_probes or ctx.batch.lines.height > PROBE_LINES:
+    probing = use_probes and ctx.batch.lines.height <= PROBE_LINES
+    # Every template with catalogue needs has a probe reading those attributes, so when
+    # probing the separate needs check is redundant.
+    candidates = [r for r in rules if _can_fire(ctx, r, check_needs=not probing or r.template not in PROBES)]
+    if not probing:
         return candidates
     keep: set[int] = set()
     exprs: list[pl.Expr] = []

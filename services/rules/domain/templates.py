@@ -80,7 +80,7 @@ def _pick(frame: pl.DataFrame, where: pl.Expr, *columns: str) -> pl.DataFrame:
 
 def _findings(rows: pl.DataFrame, rule: Rule, amount: pl.Expr, explanation: pl.Expr, evidence: pl.Expr,
               line_ids: pl.Expr | None = None) -> pl.DataFrame:
-    return rows.select(
+    return rows.lazy().select(
         pl.lit(rule.rule_id).alias("rule_id"),
         "claim_id",
         "encounter_id",
@@ -90,7 +90,7 @@ def _findings(rows: pl.DataFrame, rule: Rule, amount: pl.Expr, explanation: pl.E
         "service_date",
         explanation.alias("explanation"),
         evidence.alias("evidence"),
-    ).cast(FINDING_SCHEMA)  # type: ignore[arg-type]
+    ).cast(FINDING_SCHEMA).collect()  # type: ignore[arg-type]
 
 
 def _evidence(*columns: str, **named: pl.Expr | str | int | float) -> pl.Expr:
