@@ -120,6 +120,14 @@ class Catalogue:
         rows.sort()
         return frame[rows]
 
+    def has_any(self, name: str, codes: list[str]) -> bool:
+        """Whether any of ``codes`` is a key of the table (by its index)."""
+        frame = self.items if name == "items.csv" else self.table(name)
+        if frame.height == 0:
+            return False
+        index = self._index(name, frame, "item_code" if name == "items.csv" else PAIR_TABLES[name][1])
+        return any(c in index for c in codes)
+
     def _index(self, name: str, frame: pl.DataFrame, key: str) -> dict[str, tuple[int, int]]:
         """Key -> (first row, row after the last) of a sorted table; built once per table."""
         index = self._indexes.get(name)

@@ -37,6 +37,10 @@ class Context:
         return self.batch.lines["item_code"].unique()
 
     @cached_property
+    def code_list(self) -> list[str]:
+        return [c for c in self.codes.to_list() if c is not None]
+
+    @cached_property
     def items(self) -> pl.DataFrame:
         """Catalogue entries of the codes in this batch only."""
         return self.catalogue.rows_for("items.csv", self.codes)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from services.rules.domain import rulepack
+from services.rules.domain import probes, rulepack
 from services.rules.domain.catalogue import Catalogue
 from services.rules.domain.context import Context
 from services.rules.domain.model import FINDING_SCHEMA, MONEY, Batch, Finding
@@ -48,13 +48,12 @@ def _worth_running(ctx: Context, rules: Iterable[Rule], use_probes: bool) -> lis
     exprs: list[pl.Expr] = []
     index: list[int] = []
     for i, rule in enumerate(candidates):
-        p = PROBES.get(rule.template)
-        verdict = True if p is None else p(ctx, rule)
-        if isinstance(verdict, bool):
-            if verdict:
+        found = probes.verdict(ctx, rule)
+        if isinstance(found, bool):
+            if found:
                 keep.add(i)
         else:
-            exprs.append((~pl.col("is_history") & verdict).fill_null(False).any().alias(f"p{len(exprs)}"))
+            exprs.append((~pl.col("is_history") & found).fill_null(False).any().alias(f"p{len(exprs)}"))
             index.append(i)
     if exprs:
         row = ctx.lines.select(exprs).row(0)

@@ -19,15 +19,34 @@ from services.rules.domain.rulepack import Rule
 
 Probe = Callable[[Context, Rule], pl.Expr | bool]
 PROBES: dict[str, Probe] = {}
+STATIC: set[str] = set()  # templates whose probe depends on the rule only, not on the batch
+_built: dict[int, tuple[Rule, pl.Expr | bool]] = {}
 
 
-def probe(*names: str) -> Callable[[Probe], Probe]:
+def probe(*names: str, static: bool = True) -> Callable[[Probe], Probe]:
     def register(fn: Probe) -> Probe:
         for n in names:
             PROBES[n] = fn
+            if static:
+                STATIC.add(n)
         return fn
 
     return register
+
+
+def verdict(ctx: Context, rule: Rule) -> pl.Expr | bool:
+    """The rule's probe: True/False decided now, or an expression over the judged lines.
+    Static probes are built once per rule object (the cache holds the rule, so its id
+    cannot be reused while cached)."""
+    fn = PROBES.get(rule.template)
+    if fn is None:
+        return True
+    if rule.template not in STATIC:
+        return fn(ctx, rule)
+    hit = _built.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        hit = _built[id(rule)] = (rule, fn(ctx, rule))
+    return hit[1]
 
 
 def _of_rule(rule: Rule) -> pl.Expr:
@@ -161,39 +180,37 @@ def _surgery(ctx: Context, rule: Rule) -> pl.Expr:
     return (pl.col("quantity") > 0) & pl.col("in_catalogue") & (pl.col("item_kind") == "surgery")
 
 
-def _in_table(ctx: Context, rule: Rule, table: str, column: str) -> pl.Expr | bool:
-    keys = ctx.table(table)[column]
-    if keys.len() == 0:
-        return False
-    return _of_rule(rule) & pl.col("item_code").is_in(keys.implode())
+def _in_table(ctx: Context, rule: Rule, table: str, column: str) -> bool:
+    """Whether any code of the batch is a key of the table (its index, no Polars call)."""
+    return ctx.catalogue.has_any(table, ctx.code_list)
 
 
-@probe("contains_duplicate")
+@probe("contains_duplicate", static=False)
 def _contains(ctx: Context, rule: Rule) -> pl.Expr | bool:
     return _in_table(ctx, rule, "contains.csv", "contained_code")
 
 
-@probe("unbundling")
+@probe("unbundling", static=False)
 def _bundle(ctx: Context, rule: Rule) -> pl.Expr | bool:
     return _in_table(ctx, rule, "bundles.csv", "item_code")
 
 
-@probe("similar_action")
+@probe("similar_action", static=False)
 def _similar(ctx: Context, rule: Rule) -> pl.Expr | bool:
     return _in_table(ctx, rule, "similar_action.csv", "item_code")
 
 
-@probe("interaction")
+@probe("interaction", static=False)
 def _interaction(ctx: Context, rule: Rule) -> pl.Expr | bool:
     return _in_table(ctx, rule, "interactions.csv", "item_code_a")
 
 
-@probe("herb_incompatible")
+@probe("herb_incompatible", static=False)
 def _incompatible(ctx: Context, rule: Rule) -> pl.Expr | bool:
     return _in_table(ctx, rule, "herb_incompatible.csv", "item_code_a")
 
 
-@probe("requires_service")
+@probe("requires_service", static=False)
 def _requires(ctx: Context, rule: Rule) -> pl.Expr | bool:
     return _in_table(ctx, rule, "requires_service.csv", "item_code")
 
@@ -226,41 +243,41 @@ def _bed(ctx: Context, rule: Rule) -> pl.Expr:
     return (pl.col("care_setting") == "2") & pl.col("item_kind").is_in(kinds)
 
 
-@probe("outpatient_during_stay")
+@probe("outpatient_during_stay", static=False)
 def _during(ctx: Context, rule: Rule) -> pl.Expr | bool:
     if not ctx.facts["stays"]:
         return False
     return (pl.col("quantity") > 0) & (pl.col("care_setting") == "1")
 
 
-@probe("split_admission")
+@probe("split_admission", static=False)
 def _split(ctx: Context, rule: Rule) -> bool:
     return ctx.facts["stays"] >= 2
 
 
-@probe("frequent_encounters")
+@probe("frequent_encounters", static=False)
 def _frequent(ctx: Context, rule: Rule) -> bool:
     setting = str(rule.params.get("care_setting", "1"))
     return ctx.facts[f"setting_{setting}"] > int(rule.params.get("max_count", 8))
 
 
-@probe("card_misuse")
+@probe("card_misuse", static=False)
 def _card(ctx: Context, rule: Rule) -> bool:
     return ctx.facts["setting_3"] >= int(rule.params.get("min_purchases", 5))
 
 
-@probe("duplicate_invoice")
+@probe("duplicate_invoice", static=False)
 def _invoice(ctx: Context, rule: Rule) -> bool:
     return ctx.facts["invoices_repeated"] > 0
 
 
-@probe("diagnosis_sex", "diagnosis_age")
+@probe("diagnosis_sex", "diagnosis_age", static=False)
 def _diagnosis_tables(ctx: Context, rule: Rule) -> bool:
     table = "diagnosis_sex.csv" if rule.template == "diagnosis_sex" else "diagnosis_age.csv"
     return ctx.prefix_hits(table, "diagnoses")
 
 
-@probe("procedure_sex", "diagnosis_procedure")
+@probe("procedure_sex", "diagnosis_procedure", static=False)
 def _procedure_tables(ctx: Context, rule: Rule) -> bool:
     table = "procedure_sex.csv" if rule.template == "procedure_sex" else "diagnosis_procedure.csv"
     return ctx.prefix_hits(table, "procedures")
