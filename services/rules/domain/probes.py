@@ -45,6 +45,8 @@ def verdict(ctx: Context, rule: Rule) -> pl.Expr | bool:
         return fn(ctx, rule)
     hit = _built.get(id(rule))
     if hit is None or hit[0] is not rule:
+        if len(_built) > 10_000:  # draft packs parsed per what-if call must not pile up
+            _built.clear()
         hit = _built[id(rule)] = (rule, fn(ctx, rule))
     return hit[1]
 
