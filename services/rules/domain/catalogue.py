@@ -109,6 +109,9 @@ class Catalogue:
         key = "item_code" if name == "items.csv" else PAIR_TABLES[name][1]
         if frame.height == 0 or codes.len() == 0:
             return frame.clear()
+        if codes.len() > 2_000:
+            # Many codes (bulk): one vectorised membership test beats a lookup per code.
+            return frame.filter(pl.col(key).is_in(codes.drop_nulls().unique().implode()))
         index = self._index(name, frame, key)
         rows: list[int] = []
         for code in codes.unique().to_list():

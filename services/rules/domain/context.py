@@ -23,6 +23,9 @@ ENCOUNTER_COLUMNS = ["claim_id", "institution_code", "institution_level", "care_
 
 
 KEYS = ["claim_id", "patient_id"]
+# The lines judged: not history, a charge (positive quantity), item in force. Templates add it
+# to their own filter over ``Context.lines`` rather than copying a judged-lines frame.
+CHARGED = ~pl.col("is_history") & (pl.col("quantity") > 0) & pl.col("in_catalogue")
 
 
 class Context:
@@ -52,7 +55,7 @@ class Context:
         b = self.batch
         items = self.items.rename({"name": "catalogue_name", "item_type": "catalogue_type"})
         return (
-            b.lines.with_row_index("row_nr")
+            b.lines
             .join(b.encounters.select(ENCOUNTER_COLUMNS), on="claim_id", how="left")
             .join(b.patients.select("patient_id", "gender", "birth_date", "death_date"), on="patient_id", how="left")
             .join(items, on="item_code", how="left")
@@ -73,19 +76,19 @@ class Context:
     @cached_property
     def charged(self) -> pl.DataFrame:
         """The lines judged: not history, a charge (positive quantity), item in force."""
-        return self.lines.filter(~pl.col("is_history") & (pl.col("quantity") > 0) & pl.col("in_catalogue"))
+        return self.lines.filter(CHARGED)
 
     @cached_property
     def present(self) -> frozenset[str]:
         """Catalogue attributes that some judged line carries: templates reading only absent
         attributes are skipped (a pure shortcut: they could not find anything)."""
-        frame = self.charged
+        frame = self.lines
         if frame.height == 0:
             return frozenset()
         row = frame.select(
-            [(pl.col(c).is_not_null() & (pl.col(c).list.len() > 0) if frame.schema[c] == pl.List(pl.String)
-              else pl.col(c).fill_null(False) if frame.schema[c] == pl.Boolean else pl.col(c).is_not_null())
-             .any().alias(c) for c in ITEM_ATTRIBUTES]
+            [(CHARGED & (pl.col(c).is_not_null() & (pl.col(c).list.len() > 0) if frame.schema[c] == pl.List(pl.String)
+                         else pl.col(c).fill_null(False) if frame.schema[c] == pl.Boolean else pl.col(c).is_not_null()))
+             .fill_null(False).any().alias(c) for c in ITEM_ATTRIBUTES]
         ).row(0, named=True)
         return frozenset(c for c, v in row.items() if v)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from services.rules.domain.context import Context
+from services.rules.domain.context import CHARGED, Context
 from services.rules.domain.model import FINDING_SCHEMA, MONEY
 from services.rules.domain.rulepack import Rule
 
@@ -58,8 +58,10 @@ def _lines(ctx: Context, rule: Rule, frame: pl.DataFrame | None = None, where: p
            columns: Sequence[str] | None = None) -> pl.DataFrame:
     """The rule's lines: item types/kinds from its parameters and ``where``, in one filter so that
     only the surviving rows of the wide context frame are copied; ``columns`` narrows the result."""
-    lines = ctx.charged if frame is None else frame
-    predicate = pl.lit(True) if where is None else where
+    lines = ctx.lines if frame is None else frame
+    predicate = CHARGED if frame is None else pl.lit(True)
+    if where is not None:
+        predicate = predicate & where
     types = rule.params.get("item_types")
     if types:
         predicate = predicate & pl.col("item_type").is_in([str(t) for t in types])
@@ -275,7 +277,7 @@ def herb_payment(ctx: Context, rule: Rule) -> pl.DataFrame:
         hits = lines
         text = pl.format("{}单复方均不予支付", _item())
     else:
-        herbs = _pick(ctx.charged, pl.col("item_type") == "102").group_by("claim_id", "service_date").agg(
+        herbs = _pick(ctx.lines, CHARGED & (pl.col("item_type") == "102")).group_by("claim_id", "service_date").agg(
             herbs=pl.col("item_code").n_unique())
         hits = lines.join(
             herbs, on=["claim_id", "service_date"], how="left").filter(pl.col("herbs").fill_null(1) <= 1)
@@ -410,7 +412,7 @@ def _same_claim_partner(ctx: Context, rule: Rule, table: str, key: str, partner:
     lines = _lines(ctx, rule, where=pl.col("item_code").is_in(pairs[key].implode()), columns=[]).join(
         pairs.rename({key: "item_code"}), on="item_code").with_columns(pl.col(partner).cast(pl.Categorical))
     # The partner code joins as a categorical: integer-backed keys hash several times faster.
-    partners = _pick(ctx.charged, pl.col("item_code").is_in(pairs[partner].implode())).select(
+    partners = _pick(ctx.lines, CHARGED & pl.col("item_code").is_in(pairs[partner].implode())).select(
         "claim_id", pl.col("item_code").cast(pl.Categorical).alias(partner), pl.col("line_id").alias("partner_line"),
                                   pl.col("service_date").alias("partner_date"), pl.col("amount").alias("partner_amount"))
     on = ["claim_id", partner]
@@ -425,7 +427,7 @@ def contains_duplicate(ctx: Context, rule: Rule) -> pl.DataFrame:
     """An item billed on the same day and encounter as an item that contains it (contains.csv): the
     contained line, whole."""
     pairs = ctx.table("contains.csv")
-    containers = _pick(ctx.charged, pl.col("item_code").is_in(pairs["item_code"].implode())).select(
+    containers = _pick(ctx.lines, CHARGED & pl.col("item_code").is_in(pairs["item_code"].implode())).select(
         "claim_id", "service_date", pl.col("item_code").cast(pl.Categorical).alias("container"),
         pl.col("line_id").alias("container_line"))
     hits = (
@@ -555,7 +557,7 @@ def surgery_discount(ctx: Context, rule: Rule) -> pl.DataFrame:
     """Second and later surgeries (item_kind surgery) on one day of an encounter billed above ``ratio`` of
     their price (ceiling at the level, else the billed price): the excess."""
     ratio = pl.lit(str(rule.params.get("ratio", "0.5"))).cast(pl.Decimal(18, 4))
-    lines = _pick(ctx.charged, pl.col("item_kind") == "surgery", "institution_level", "price_ceiling_1",
+    lines = _pick(ctx.lines, CHARGED & (pl.col("item_kind") == "surgery"), "institution_level", "price_ceiling_1",
                   "price_ceiling_2", "price_ceiling_3")
     hits = (
         lines.with_columns(rank=pl.col("unit_price").rank("ordinal", descending=True).over("claim_id", "service_date"),
