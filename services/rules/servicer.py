@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,16 +12,16 @@ import polars as pl
 
 from fundguard.common.v1 import common_pb2
 from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
-from fundguard.runtime.errors import FieldViolation, InvalidArgument
+from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.wire import date_or_none, decimal_or_none, money
 from services.rules.domain import catalogue as cat
-from services.rules.domain import engine
+from services.rules.domain import engine, rulepack, whatif
 from services.rules.domain.model import ENCOUNTER_SCHEMA, LINE_SCHEMA, PATIENT_SCHEMA, Batch, Finding
 from services.rules.domain.rulepack import RulePack
-from services.rules.store.repository import CatalogueStore
+from services.rules.store.repository import CatalogueStore, RulePackStore
 
 MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
-EMPTY_CATALOGUE = cat.Catalogue("none", "1900-01-01", "", pl.DataFrame(schema=cat.ITEMS_COLUMNS))
+EMPTY_CATALOGUE = cat.empty()
 
 
 def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
@@ -30,6 +30,7 @@ def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
     patients: list[dict[str, object]] = []
     encounters: list[dict[str, object]] = []
     lines: list[dict[str, object]] = []
+    seq = 0
     for ci, case in enumerate(cases):
         p = case.patient
         at = f"cases[{ci}].patient"
@@ -55,8 +56,9 @@ def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
                     "insurance_type": e.insurance_type or p.insurance_type,
                     "diagnoses": [d.code for d in e.diagnoses], "procedures": [x.code for x in e.procedures],
                     "total_amount": decimal_or_none(e.total_amount.amount, f"{at}.total_amount", problems),
-                    "is_history": is_history,
+                    "invoice_no": e.invoice_no, "is_history": is_history, "seq": seq,
                 })
+                seq += 1
                 for li, line in enumerate(e.lines):
                     la = f"{at}.lines[{li}]"
                     lines.append({
@@ -91,18 +93,48 @@ def finding_to_proto(f: Finding) -> common_pb2.Finding:
 
 @dataclass
 class ActiveKnowledge:
-    """The catalogue and rule pack in force in this replica; swapped whole, never edited."""
+    """The catalogue versions and rule pack in force in this replica; swapped whole, never edited."""
 
-    catalogue: cat.Catalogue
+    catalogues: tuple[cat.Catalogue, ...]  # by effective_from, oldest first
     pack: RulePack
+
+    @property
+    def catalogue(self) -> cat.Catalogue:
+        return self.catalogues[-1] if self.catalogues else EMPTY_CATALOGUE
+
+    def catalogue_on(self, day: date | None) -> cat.Catalogue:
+        """The version in force on ``day``: the latest whose effective date is on or before it."""
+        if not self.catalogues:
+            return EMPTY_CATALOGUE
+        chosen = self.catalogues[0]  # a claim older than every version: the oldest one we have
+        for c in self.catalogues:
+            if day is None or date.fromisoformat(c.effective_from) <= day:
+                chosen = c
+        return chosen
+
+
+def _case_day(case: common_pb2.PatientCase) -> date | None:
+    """The latest service date judged in a case: it picks the catalogue version."""
+    days = [line.service_date for e in case.encounters for line in e.lines if line.service_date]
+    try:
+        return date.fromisoformat(max(days)) if days else None
+    except ValueError:
+        return None
 
 
 class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
-    def __init__(self, store: CatalogueStore, pack: RulePack) -> None:
+    def __init__(self, store: CatalogueStore, pack: RulePack, packs: RulePackStore | None = None,
+                 default_text: str = "") -> None:
         self.store = store
+        self.packs = packs
+        self.default_text = default_text
         self._lock = threading.Lock()
-        self.active = ActiveKnowledge(EMPTY_CATALOGUE, pack)
+        self.active = ActiveKnowledge((), pack)
         self._loaded = False
+
+    def _published_packs(self) -> list[RulePack]:
+        assert self.packs is not None
+        return [engine.parse_pack(text, f"rule pack {version}") for version, text in self.packs.published()]
 
     def _knowledge(self) -> ActiveKnowledge:
         # Loaded on first use, not at start, so a replica whose database is down still
@@ -110,9 +142,14 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         if not self._loaded:
             with self._lock:
                 if not self._loaded:
-                    latest = self.store.latest()
-                    if latest is not None:
-                        self.active = ActiveKnowledge(latest, self.active.pack)
+                    pack = self.active.pack
+                    if self.packs is not None:
+                        # The repo's default pack is the first published version of an empty store.
+                        if self.default_text:
+                            self.packs.publish_default(pack.version, self.default_text)
+                        published = self._published_packs()
+                        pack = published[-1] if published else pack
+                    self.active = ActiveKnowledge(tuple(self.store.all()), pack)
                     self._loaded = True
         return self.active
 
@@ -121,11 +158,21 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         if moment is None:
             raise InvalidArgument([FieldViolation("moment", "must be MOMENT_PRE, MOMENT_IN or MOMENT_POST")])
         active = self._knowledge()
-        batch = batch_from_cases(request.cases)
-        findings = engine.evaluate(batch, active.catalogue, active.pack, moment, list(request.rule_ids))
+        # Cases are grouped by the catalogue version in force on their service dates, so a
+        # catalogue change mid-month judges each claim by the version of its own date.
+        groups: dict[str, tuple[cat.Catalogue, list[common_pb2.PatientCase]]] = {}
+        for case in request.cases:
+            chosen = active.catalogue_on(_case_day(case))
+            groups.setdefault(chosen.version, (chosen, []))[1].append(case)
+        findings: list[Finding] = []
+        used: list[str] = []
+        for catalogue, cases in groups.values():
+            batch = batch_from_cases(cases)
+            findings.extend(engine.evaluate(batch, catalogue, active.pack, moment, list(request.rule_ids)))
+            used.append(catalogue.version)
         return rules_pb2.EvaluateResponse(
             findings=[finding_to_proto(f) for f in findings],
-            catalogue_version=active.catalogue.version,
+            catalogue_version=",".join(used) or active.catalogue.version,
             rule_pack_version=active.pack.version,
         )
 
@@ -154,11 +201,78 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         if problems:
             raise InvalidArgument(problems)
         files = dict(request.files)
+        # A malformed catalogue raises here, before anything is stored or swapped: the
+        # versions in force stay in force.
         loaded = cat.parse(request.version, request.effective_from, files)
         created = self.store.save(loaded, files, request.request_id)
+        self._knowledge()
         with self._lock:
-            latest = self.store.latest()
-            if latest is not None:
-                self.active = ActiveKnowledge(latest, self.active.pack)
-                self._loaded = True
+            if created:
+                versions = sorted((*self.active.catalogues, loaded), key=lambda c: c.effective_from)
+                self.active = ActiveKnowledge(tuple(versions), self.active.pack)
         return rules_pb2.LoadCatalogueResponse(version=loaded.version, items=loaded.size, already_loaded=not created)
+
+    def WhatIf(self, request_iterator: Iterator[rules_pb2.WhatIfChunk],
+               context: grpc.ServicerContext) -> rules_pb2.WhatIfReport:
+        active = self._knowledge()
+        replay: whatif.Replay | None = None
+        for i, chunk in enumerate(request_iterator):
+            if replay is None:
+                moment = MOMENTS.get(chunk.moment, "post") if chunk.moment else "post"
+                draft = (engine.parse_pack(chunk.draft_pack_toml, "draft_pack_toml") if chunk.draft_pack_toml
+                         else active.pack)
+                draft_catalogue = (cat.parse("draft", active.catalogue.effective_from, dict(chunk.draft_catalogue_files))
+                                   if chunk.draft_catalogue_files else None)
+                replay = whatif.Replay(active.catalogue, active.pack, draft, draft_catalogue, moment)
+            try:
+                batch = batch_from_cases(chunk.cases)
+            except InvalidArgument as exc:
+                raise InvalidArgument([FieldViolation(f"chunks[{i}].{v.field}", v.reason)
+                                       for v in exc.violations]) from exc
+            replay.add(batch)
+        if replay is None:
+            raise InvalidArgument([FieldViolation("chunks", "at least one chunk is required")])
+        report = replay.report()
+        return rules_pb2.WhatIfReport(
+            rows=[rules_pb2.WhatIfRow(rule_id=r["rule_id"], institution_code=r["institution_code"] or "",
+                                      current_findings=r["current_findings"], current_amount=money(r["current_amount"]),
+                                      draft_findings=r["draft_findings"], draft_amount=money(r["draft_amount"]))
+                  for r in report.iter_rows(named=True)],
+            cases=replay.cases, lines=replay.lines, current_pack_version=active.pack.version,
+            draft_pack_version=replay.draft.version,
+        )
+
+    def SaveRulePack(self, request: rules_pb2.SaveRulePackRequest,
+                     context: grpc.ServicerContext) -> rules_pb2.RulePackVersion:
+        if self.packs is None:
+            raise InvalidArgument([FieldViolation("toml", "this replica has no rule-pack store")])
+        pack = engine.parse_pack(request.toml, "toml")  # names file, rule and field of each problem
+        self._knowledge()
+        problems = rulepack.check_immutable(pack, self._published_packs())
+        if problems:
+            raise InvalidArgument(problems)
+        created = self.packs.save_draft(pack.version, request.toml, request.request_id)
+        row = self.packs.get(pack.version)
+        return rules_pb2.RulePackVersion(version=pack.version, status=row.status if row else "draft",
+                                         rules=len(pack.rules), already_done=not created)
+
+    def PublishRulePack(self, request: rules_pb2.PublishRulePackRequest,
+                        context: grpc.ServicerContext) -> rules_pb2.RulePackVersion:
+        if self.packs is None:
+            raise InvalidArgument([FieldViolation("version", "this replica has no rule-pack store")])
+        if not request.version:
+            raise InvalidArgument([FieldViolation("version", "required")])
+        self._knowledge()
+        row = self.packs.get(request.version)
+        if row is None:
+            raise NotFound(f"rule pack {request.version}")
+        pack = engine.parse_pack(row.text, f"rule pack {request.version}")
+        if row.status != "published":
+            problems = rulepack.check_immutable(pack, self._published_packs())
+            if problems:
+                raise InvalidArgument(problems)
+        published = self.packs.publish(request.version, request.actor)
+        with self._lock:
+            self.active = ActiveKnowledge(self.active.catalogues, pack)
+        return rules_pb2.RulePackVersion(version=pack.version, status="published", rules=len(pack.rules),
+                                         already_done=not published)

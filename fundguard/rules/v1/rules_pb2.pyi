@@ -101,3 +101,82 @@ class LoadCatalogueResponse(_message.Message):
     items: int
     already_loaded: bool
     def __init__(self, version: _Optional[str] = ..., items: _Optional[int] = ..., already_loaded: _Optional[bool] = ...) -> None: ...
+
+class WhatIfChunk(_message.Message):
+    __slots__ = ("draft_pack_toml", "draft_catalogue_files", "moment", "cases")
+    class DraftCatalogueFilesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DRAFT_PACK_TOML_FIELD_NUMBER: _ClassVar[int]
+    DRAFT_CATALOGUE_FILES_FIELD_NUMBER: _ClassVar[int]
+    MOMENT_FIELD_NUMBER: _ClassVar[int]
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    draft_pack_toml: str
+    draft_catalogue_files: _containers.ScalarMap[str, str]
+    moment: _common_pb2.Moment
+    cases: _containers.RepeatedCompositeFieldContainer[_common_pb2.PatientCase]
+    def __init__(self, draft_pack_toml: _Optional[str] = ..., draft_catalogue_files: _Optional[_Mapping[str, str]] = ..., moment: _Optional[_Union[_common_pb2.Moment, str]] = ..., cases: _Optional[_Iterable[_Union[_common_pb2.PatientCase, _Mapping]]] = ...) -> None: ...
+
+class WhatIfRow(_message.Message):
+    __slots__ = ("rule_id", "institution_code", "current_findings", "current_amount", "draft_findings", "draft_amount")
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    DRAFT_FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    DRAFT_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    rule_id: str
+    institution_code: str
+    current_findings: int
+    current_amount: _common_pb2.Money
+    draft_findings: int
+    draft_amount: _common_pb2.Money
+    def __init__(self, rule_id: _Optional[str] = ..., institution_code: _Optional[str] = ..., current_findings: _Optional[int] = ..., current_amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., draft_findings: _Optional[int] = ..., draft_amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class WhatIfReport(_message.Message):
+    __slots__ = ("rows", "cases", "lines", "current_pack_version", "draft_pack_version")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_PACK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DRAFT_PACK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[WhatIfRow]
+    cases: int
+    lines: int
+    current_pack_version: str
+    draft_pack_version: str
+    def __init__(self, rows: _Optional[_Iterable[_Union[WhatIfRow, _Mapping]]] = ..., cases: _Optional[int] = ..., lines: _Optional[int] = ..., current_pack_version: _Optional[str] = ..., draft_pack_version: _Optional[str] = ...) -> None: ...
+
+class SaveRulePackRequest(_message.Message):
+    __slots__ = ("request_id", "toml")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TOML_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    toml: str
+    def __init__(self, request_id: _Optional[str] = ..., toml: _Optional[str] = ...) -> None: ...
+
+class PublishRulePackRequest(_message.Message):
+    __slots__ = ("request_id", "version", "actor")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    version: str
+    actor: str
+    def __init__(self, request_id: _Optional[str] = ..., version: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class RulePackVersion(_message.Message):
+    __slots__ = ("version", "status", "rules", "already_done")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_DONE_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    status: str
+    rules: int
+    already_done: bool
+    def __init__(self, version: _Optional[str] = ..., status: _Optional[str] = ..., rules: _Optional[int] = ..., already_done: _Optional[bool] = ...) -> None: ...

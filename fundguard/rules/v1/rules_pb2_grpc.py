@@ -49,6 +49,21 @@ class RulesServiceStub:
                 request_serializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.LoadCatalogueRequest.SerializeToString,
                 response_deserializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.LoadCatalogueResponse.FromString,
                 _registered_method=True)
+        self.WhatIf = channel.stream_unary(
+                '/fundguard.rules.v1.RulesService/WhatIf',
+                request_serializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.WhatIfChunk.SerializeToString,
+                response_deserializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.WhatIfReport.FromString,
+                _registered_method=True)
+        self.SaveRulePack = channel.unary_unary(
+                '/fundguard.rules.v1.RulesService/SaveRulePack',
+                request_serializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.SaveRulePackRequest.SerializeToString,
+                response_deserializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.RulePackVersion.FromString,
+                _registered_method=True)
+        self.PublishRulePack = channel.unary_unary(
+                '/fundguard.rules.v1.RulesService/PublishRulePack',
+                request_serializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.PublishRulePackRequest.SerializeToString,
+                response_deserializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.RulePackVersion.FromString,
+                _registered_method=True)
 
 
 class RulesServiceServicer:
@@ -75,6 +90,30 @@ class RulesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WhatIf(self, request_iterator, context):
+        """What-if replay: judge a stream of patient-grouped claim chunks by the current pack and
+        catalogue and by a draft (given in the first chunk); report hits and amounts per rule
+        and institution for both. Nothing is stored and nothing is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveRulePack(self, request, context):
+        """Store a rule pack (TOML) as a draft under its [pack] version; a published version is immutable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishRulePack(self, request, context):
+        """Publish a draft: it becomes the pack in force. Rule versions it shares with earlier
+        published packs must be unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RulesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +131,21 @@ def add_RulesServiceServicer_to_server(servicer, server):
                     servicer.LoadCatalogue,
                     request_deserializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.LoadCatalogueRequest.FromString,
                     response_serializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.LoadCatalogueResponse.SerializeToString,
+            ),
+            'WhatIf': grpc.stream_unary_rpc_method_handler(
+                    servicer.WhatIf,
+                    request_deserializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.WhatIfChunk.FromString,
+                    response_serializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.WhatIfReport.SerializeToString,
+            ),
+            'SaveRulePack': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveRulePack,
+                    request_deserializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.SaveRulePackRequest.FromString,
+                    response_serializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.RulePackVersion.SerializeToString,
+            ),
+            'PublishRulePack': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishRulePack,
+                    request_deserializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.PublishRulePackRequest.FromString,
+                    response_serializer=fundguard_dot_rules_dot_v1_dot_rules__pb2.RulePackVersion.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +229,87 @@ class RulesService:
             '/fundguard.rules.v1.RulesService/LoadCatalogue',
             fundguard_dot_rules_dot_v1_dot_rules__pb2.LoadCatalogueRequest.SerializeToString,
             fundguard_dot_rules_dot_v1_dot_rules__pb2.LoadCatalogueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhatIf(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/fundguard.rules.v1.RulesService/WhatIf',
+            fundguard_dot_rules_dot_v1_dot_rules__pb2.WhatIfChunk.SerializeToString,
+            fundguard_dot_rules_dot_v1_dot_rules__pb2.WhatIfReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveRulePack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.rules.v1.RulesService/SaveRulePack',
+            fundguard_dot_rules_dot_v1_dot_rules__pb2.SaveRulePackRequest.SerializeToString,
+            fundguard_dot_rules_dot_v1_dot_rules__pb2.RulePackVersion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishRulePack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.rules.v1.RulesService/PublishRulePack',
+            fundguard_dot_rules_dot_v1_dot_rules__pb2.PublishRulePackRequest.SerializeToString,
+            fundguard_dot_rules_dot_v1_dot_rules__pb2.RulePackVersion.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,7 +40,9 @@ ENCOUNTER_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "diagnoses": pl.List(pl.String),
     "procedures": pl.List(pl.String),
     "total_amount": MONEY,
+    "invoice_no": pl.String,
     "is_history": pl.Boolean,
+    "seq": pl.Int64,  # order of receipt in the batch: history first, then the encounters judged
 }
 
 LINE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -34,6 +34,10 @@ class Rule:
     effective_from: date = date(1900, 1, 1)
     effective_to: date | None = None  # exclusive
     params: Mapping[str, Any] = field(default_factory=dict)
+    care_settings: frozenset[str] = frozenset()  # empty: every care setting
+    institution_levels: frozenset[str] = frozenset()  # empty: every level
+    min_trial_months: int = 0  # for tier B: months before it may be promoted to A
+    approval: Mapping[str, str] = field(default_factory=dict)  # by, at, basis: required to promote B -> A
 
     def in_force(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
@@ -68,7 +72,8 @@ def _date(value: Any, where: str, problems: list[FieldViolation]) -> date | None
         return None
 
 
-def parse(text: str, file: str, known_templates: set[str]) -> RulePack:
+def parse(text: str, file: str, known_templates: set[str],
+          templates_params: Mapping[str, set[str]] | None = None) -> RulePack:
     """Parse a TOML rule pack; raise InvalidArgument naming file, rule and field."""
     try:
         doc = tomllib.loads(text)
@@ -120,8 +125,94 @@ def parse(text: str, file: str, known_templates: set[str]) -> RulePack:
                 effective_from=start,
                 effective_to=end,
                 params=raw.get("params", {}),
+                care_settings=frozenset(str(v) for v in raw.get("care_settings", [])),
+                institution_levels=frozenset(str(v) for v in raw.get("institution_levels", [])),
+                min_trial_months=int(raw.get("min_trial_months", 0)),
+                approval={k: str(v) for k, v in raw.get("approval", {}).items()},
             )
         )
+    rules = _close_superseded(rules)
+    problems.extend(check_params(rules, file, templates_params))
+    problems.extend(check_promotions(rules, file))
     if problems:
         raise InvalidArgument(problems)
     return RulePack(version, tuple(rules))
+
+
+def _close_superseded(rules: list[Rule]) -> list[Rule]:
+    """A version without an end is superseded by the rule's next version from its start, so a
+    new version can be added without touching (and so changing) the published one."""
+    out = []
+    for r in rules:
+        later = [o for o in rules if o.rule_id == r.rule_id and o.version > r.version]
+        if r.effective_to is None and later:
+            r = replace(r, effective_to=min(o.effective_from for o in later))
+        out.append(r)
+    return out
+
+
+def _add_months(day: date, months: int) -> date:
+    y, m = divmod(day.month - 1 + months, 12)
+    month_days = [31, 29 if (day.year + y) % 4 == 0 and ((day.year + y) % 100 or (day.year + y) % 400 == 0) else 28,
+                  31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    return date(day.year + y, m + 1, min(day.day, month_days[m]))
+
+
+def check_params(rules: list[Rule], file: str, templates_params: Mapping[str, set[str]] | None) -> list[FieldViolation]:
+    if templates_params is None:
+        return []
+    problems = []
+    for r in rules:
+        unknown = sorted(set(r.params) - templates_params.get(r.template, set()))
+        for name in unknown:
+            problems.append(FieldViolation(f"{file}:{r.rule_id}@{r.version}.params.{name}",
+                                           f"template {r.template} has no parameter {name!r}"))
+    return problems
+
+
+def check_promotions(rules: list[Rule], file: str) -> list[FieldViolation]:
+    """A tier-B rule becomes tier A only after its minimum trial period and with a recorded
+    approval (by, at, basis) dated on or before the A version's start."""
+    problems: list[FieldViolation] = []
+    by_id: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_id.setdefault(r.rule_id, []).append(r)
+    for rule_id, versions in by_id.items():
+        versions.sort(key=lambda r: r.version)
+        trial: Rule | None = None
+        for r in versions:
+            if r.tier == "B" and trial is None:
+                trial = r
+            elif r.tier == "A" and trial is not None:
+                where = f"{file}:{rule_id}@{r.version}"
+                missing = [k for k in ("by", "at", "basis") if not r.approval.get(k)]
+                if missing:
+                    problems.append(FieldViolation(f"{where}.approval",
+                                                   "promotion from B to A needs an approval with by, at and basis"))
+                earliest = _add_months(trial.effective_from, trial.min_trial_months)
+                if r.effective_from < earliest:
+                    problems.append(FieldViolation(f"{where}.effective_from",
+                                                   f"trial of version {trial.version} runs until {earliest}; "
+                                                   "it cannot be promoted to A earlier"))
+                approved = r.approval.get("at", "")
+                if approved and approved > r.effective_from.isoformat():
+                    problems.append(FieldViolation(f"{where}.approval.at", "approval must precede effective_from"))
+                trial = None
+    return problems
+
+
+def check_immutable(new: RulePack, published: list[RulePack]) -> list[FieldViolation]:
+    """A rule version once published never changes: the same (rule id, version) in a new pack
+    must be defined exactly as before; a change needs a new version number."""
+    before: dict[tuple[str, int], tuple[str, Rule]] = {}
+    for p in published:
+        for r in p.rules:
+            before[(r.rule_id, r.version)] = (p.version, r)
+    problems = []
+    for r in new.rules:
+        old = before.get((r.rule_id, r.version))
+        # effective_to may be derived from a later version (see _close_superseded): not compared.
+        if old is not None and replace(old[1], effective_to=None) != replace(r, effective_to=None):
+            problems.append(FieldViolation(f"{r.rule_id}@{r.version}", f"differs from the version published in "
+                                           f"pack {old[0]}; published rule versions are immutable, add a new version"))
+    return problems
