@@ -36,7 +36,12 @@ def test_report_scores_every_shared_rule(tmp_path: Path) -> None:
              tmp_path)
     rep = report(tmp_path)
     assert rep["rules"], rep
+    injected = {rule for rule, r in rep["rules"].items() if r["truth"]}
+    assert {"R-DRUG-SEX", "R-PRICE-CEILING", "R-SERVICE-SEX"} <= injected
     for rule, r in rep["rules"].items():
+        if not r["truth"]:
+            assert r["found"] == 0, f"{rule}: found where nothing was injected"
+            continue
         assert r["recall"] == pytest.approx(1.0) and r["precision"] == pytest.approx(1.0), rule
     for rule, d in rep["deductions"].items():
         assert d["found"] == d["truth"], rule
