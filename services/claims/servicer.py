@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 from opentelemetry import context as otel_context
@@ -23,16 +22,13 @@ from fundguard.runtime.paging import next_token, page_after, page_size
 from fundguard.runtime.telemetry import CLAIM_ID, INSTITUTION_CODE
 from fundguard.runtime.wire import date_or_none, decimal_or_none, money
 from services.claims.domain.binding import findings_from_bindings
-from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord, claim_id_for
+from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord, claim_id_for
+from services.claims.ingestion import Ingestion
 from services.claims.store.repository import ClaimsStore
+from services.claims.translate import BINDING_NAMES, finding_from_rules, finding_to_proto
 
 T = TypeVar("T")
 MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
-BINDING_NAMES = {
-    pc_pb.BINDING_STATUS_VALID: "valid", pc_pb.BINDING_STATUS_MISSING_CODE: "missing_code",
-    pc_pb.BINDING_STATUS_UNKNOWN_CODE: "unknown_code", pc_pb.BINDING_STATUS_NOT_REGISTERED: "not_registered",
-    pc_pb.BINDING_STATUS_SUSPENDED: "suspended", pc_pb.BINDING_STATUS_TERMINATED: "terminated",
-}
 tracer = trace.get_tracer("fundguard.claims")
 
 
@@ -100,36 +96,6 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
     return people, records
 
 
-def finding_to_proto(f: dict[str, Any] | FindingRecord) -> common_pb2.Finding:
-    d = f if isinstance(f, dict) else f.__dict__
-    day = d.get("service_date")
-    evidence = d["evidence"]
-    return common_pb2.Finding(
-        finding_id=d["finding_id"], rule_id=d["rule_id"], rule_version=d["rule_version"],
-        national_code=d["national_code"], rule_name=d["rule_name"], tier=d["tier"], result_type=d["result_type"],
-        claim_id=d["claim_id"], encounter_id=d["encounter_id"], patient_id=d["patient_id"],
-        institution_code=d["institution_code"], doctor_code=d["doctor_code"], line_ids=list(d["line_ids"]),
-        amount=money(d["amount"]), explanation=d["explanation"], basis=d["basis"],
-        evidence_json=evidence if isinstance(evidence, str) else json.dumps(evidence, ensure_ascii=False),
-        service_date=day.isoformat() if day else "", state=d.get("state", "found"),
-    )
-
-
-def finding_from_rules(f: common_pb2.Finding, doctor_by_line: dict[tuple[str, str], str]) -> FindingRecord:
-    problems: list[FieldViolation] = []
-    amount = decimal_or_none(f.amount.amount, "finding.amount", problems, required=True)
-    if amount is None:
-        raise RuntimeError(f"rules returned a finding without an amount: {problems}")
-    doctor = doctor_by_line.get((f.claim_id, f.line_ids[0]), "") if f.line_ids else ""
-    return FindingRecord(
-        rule_id=f.rule_id, rule_version=f.rule_version, national_code=f.national_code, rule_name=f.rule_name,
-        tier=f.tier, result_type=f.result_type, claim_id=f.claim_id, encounter_id=f.encounter_id,
-        patient_id=f.patient_id, institution_code=f.institution_code, doctor_code=f.doctor_code or doctor,
-        line_ids=tuple(f.line_ids), amount=amount, explanation=f.explanation, basis=f.basis,
-        evidence=f.evidence_json, service_date=date_or_none(f.service_date, "finding.service_date", problems),
-    )
-
-
 class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
     def __init__(self, store: ClaimsStore, rules: rules_pb2_grpc.RulesServiceStub,
                  registry: pc_grpc.PhysicianCodesServiceStub, timeout: float = 10.0) -> None:
@@ -138,6 +104,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
         self.registry = registry
         self.timeout = timeout
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="claims-fanout")
+        self.ingestion = Ingestion(store.engine, store.partitions)
 
     def _in_parallel(self, *calls: Callable[[], T]) -> list[T]:
         """Run calls concurrently, each inside the current trace context."""
@@ -197,6 +164,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             findings_from_bindings(records, binding_results)  # type: ignore[arg-type]
             + [finding_from_rules(f, doctor_by_line) for f in evaluated.findings]
         )]
+        self.store.partitions.ensure({line.service_date.isoformat()[:7] for r in records for line in r.lines})
         with self.store.engine.begin() as conn:
             for r in records:
                 with tracer.start_as_current_span("claims.store_claim", attributes={
@@ -251,3 +219,19 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
         return claims_pb2.ListFindingsResponse(
             findings=[finding_to_proto(r) for r in rows[:size]], total_amount=money(total),
             next_page_token=next_token(rows, size, "finding_id"))
+
+    # ---- ingestion (2204/2301, 2207/2304, 2208/2305) -------------------------------------
+    def UploadFeeDetails(self, request: claims_pb2.UploadFeeDetailsRequest,
+                         context: grpc.ServicerContext) -> claims_pb2.IngestReport:
+        return self.ingestion.upload([request])
+
+    def StreamFeeDetails(self, request_iterator: Iterator[claims_pb2.UploadFeeDetailsRequest],
+                         context: grpc.ServicerContext) -> claims_pb2.IngestReport:
+        return self.ingestion.upload(request_iterator)
+
+    def Settle(self, request: claims_pb2.SettleRequest, context: grpc.ServicerContext) -> claims_pb2.SettleResponse:
+        return self.ingestion.settle(request)
+
+    def ReverseSettlement(self, request: claims_pb2.ReverseSettlementRequest,
+                          context: grpc.ServicerContext) -> claims_pb2.SettleResponse:
+        return self.ingestion.reverse(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,13 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
-from services.claims.domain.model import ClaimRecord, FindingRecord, PatientRecord
+from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
+from services.claims.store.ingest import PartitionKeeper
 from services.claims.store.tables import analyses, claims, fee_lines, findings, patients
 
 
 class ClaimsStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.partitions = PartitionKeeper(engine)
 
     def save_claims(self, conn: Connection, people: Sequence[PatientRecord], records: Sequence[ClaimRecord],
                     trace_id: str, traceparent: str) -> None:
@@ -36,17 +38,19 @@ class ClaimsStore:
                       | {"trace_id": trace_id, "traceparent": traceparent} for r in records]
         stmt = insert(claims).values(claim_rows)
         # A claim keeps the trace it first arrived with; everything else follows the upload.
-        keep = {"claim_id", "trace_id", "traceparent", "received_at"}
+        keep = {"claim_id", "trace_id", "traceparent", "received_at", "invoice_no"}
         conn.execute(stmt.on_conflict_do_update(
             index_elements=[claims.c.claim_id],
             set_={c.name: stmt.excluded[c.name] for c in claims.columns if c.name not in keep},
         ))
-        line_rows = [{"claim_id": r.claim_id, **line.__dict__} for r in records for line in r.lines]
+        line_rows = [{"claim_id": r.claim_id, "patient_id": r.patient_id, "institution_code": r.institution_code,
+                      **line.__dict__} for r in records for line in r.lines]
         if line_rows:
+            # Pre/in-event lines may still change before settlement: the latest order wins.
             stmt = insert(fee_lines).values(line_rows)
             conn.execute(stmt.on_conflict_do_update(
-                index_elements=[fee_lines.c.claim_id, fee_lines.c.line_id],
-                set_={c.name: stmt.excluded[c.name] for c in fee_lines.columns if c.name not in ("claim_id", "line_id")},
+                index_elements=[fee_lines.c.claim_id, fee_lines.c.line_id, fee_lines.c.service_date],
+                set_={k: stmt.excluded[k] for k in line_rows[0] if k not in ("claim_id", "line_id", "service_date")},
             ))
 
     def save_findings(self, conn: Connection, found: Sequence[FindingRecord], moment: str) -> None:
@@ -105,3 +109,39 @@ class ClaimsStore:
             rows = conn.execute(sa.select(findings).where(*cond, findings.c.finding_id > after)
                                 .order_by(findings.c.finding_id).limit(limit)).mappings().all()
         return [dict(r) for r in rows], Decimal(total)
+
+
+def load_patient_claims(conn: Connection, patient_ids: Sequence[str], since: date, until: date
+                        ) -> tuple[dict[str, PatientRecord], list[ClaimRecord]]:
+    """The patients and every claim of theirs with lines served in [since, until), with those lines.
+
+    Reads the month partitions the window touches only (the range condition prunes the rest).
+    """
+    if not patient_ids:
+        return {}, []
+    ids = list(patient_ids)
+    people = {r["patient_id"]: PatientRecord(r["patient_id"], r["name"], r["gender"], r["birth_date"],
+                                             r["death_date"], r["insurance_type"])
+              for r in conn.execute(sa.select(patients).where(patients.c.patient_id.in_(ids))).mappings()}
+    rows = conn.execute(
+        sa.select(fee_lines).where(fee_lines.c.patient_id.in_(ids), fee_lines.c.service_date >= since,
+                                   fee_lines.c.service_date < until)
+        .order_by(fee_lines.c.claim_id, fee_lines.c.service_date, fee_lines.c.line_id)).mappings().all()
+    by_claim: dict[str, list[LineRecord]] = {}
+    for r in rows:
+        by_claim.setdefault(r["claim_id"], []).append(LineRecord(
+            r["line_id"], r["item_code"], r["item_name"], r["item_type"], r["item_class"], r["quantity"],
+            r["unit_price"], r["amount"], r["service_date"], r["dept_code"], r["doctor_code"], r["doctor_name"],
+            r["original_line_id"]))
+    heads = conn.execute(sa.select(claims).where(claims.c.claim_id.in_(list(by_claim)))).mappings().all()
+    out = [ClaimRecord(
+        claim_id=h["claim_id"], encounter_id=h["encounter_id"], institution_code=h["institution_code"],
+        institution_level=h["institution_level"], patient_id=h["patient_id"], care_setting=h["care_setting"],
+        med_type=h["med_type"], admission_date=h["admission_date"], discharge_date=h["discharge_date"],
+        doctor_code=h["doctor_code"], dept_code=h["dept_code"], insurance_type=h["insurance_type"],
+        total_amount=h["total_amount"], diagnoses=list(h["diagnoses"]), procedures=list(h["procedures"]),
+        lines=by_claim[h["claim_id"]], invoice_no=h["invoice_no"]) for h in heads]
+    out.sort(key=lambda c: (c.patient_id, c.claim_id))
+    for pid in ids:
+        people.setdefault(pid, PatientRecord(pid, "", "", None, None, ""))
+    return people, out
