@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,9 +13,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
+from fundguard.claims.v1 import claims_pb2
+from fundguard.runtime.errors import FieldViolation, InvalidArgument
 from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
 from services.claims.store.ingest import PartitionKeeper
-from services.claims.store.tables import analyses, claims, fee_lines, findings, patients
+from services.claims.store.tables import (
+    analyses,
+    claims,
+    fee_lines,
+    finding_events,
+    findings,
+    patients,
+    warning_feedback,
+)
 
 
 class ClaimsStore:
@@ -95,20 +106,53 @@ class ClaimsStore:
                                  .order_by(findings.c.rule_id, findings.c.finding_id)).mappings().all()
         return dict(head), dict(person or {}), [dict(r) for r in lines], [dict(r) for r in found]
 
-    def list_findings(self, filters: dict[str, str], period: str | None, limit: int,
-                      after: str) -> tuple[list[dict[str, Any]], Decimal]:
-        cond = [getattr(findings.c, k) == v for k, v in filters.items() if v]
+    def list_findings(self, filters: dict[str, object], period: str | None, limit: int,
+                      after: str) -> tuple[list[dict[str, Any]], Decimal, int]:
+        """A page of findings (keyset on finding_id) with the amount and count over all pages."""
+        cond = [getattr(findings.c, k) == v for k, v in filters.items() if v not in ("", None)]
         if period:
             year, month = (int(x) for x in period.split("-"))
             start = datetime(year, month, 1).date()
             end = datetime(year + (month == 12), month % 12 + 1, 1).date()
             cond += [findings.c.service_date >= start, findings.c.service_date < end]
         with self.engine.connect() as conn:
-            total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(findings.c.amount), 0)).where(*cond)
-                                 ).scalar_one()
+            total, count = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(findings.c.amount), 0),
+                                                  sa.func.count()).where(*cond)).one()
             rows = conn.execute(sa.select(findings).where(*cond, findings.c.finding_id > after)
                                 .order_by(findings.c.finding_id).limit(limit)).mappings().all()
-        return [dict(r) for r in rows], Decimal(total)
+        return [dict(r) for r in rows], Decimal(total), int(count)
+
+    def record_feedback(self, req: claims_pb2.RecordFeedbackRequest) -> claims_pb2.RecordFeedbackResponse:
+        """3103: each answer stored against its warning; continuing past one flags the finding and
+        appends an event, so auditors see it later."""
+        with self.engine.begin() as conn:
+            if req.request_id and conn.execute(sa.select(warning_feedback.c.seq).where(
+                    warning_feedback.c.request_id == req.request_id).limit(1)).first() is not None:
+                n = conn.execute(sa.select(sa.func.count()).where(warning_feedback.c.request_id == req.request_id)
+                                 ).scalar_one()
+                return claims_pb2.RecordFeedbackResponse(recorded=int(n), replayed=True)
+            ids = [fb.warning_id for fb in req.feedback]
+            known = {r.finding_id: r.state for r in conn.execute(
+                sa.select(findings.c.finding_id, findings.c.state).where(findings.c.finding_id.in_(ids)))}
+            missing = [FieldViolation(f"feedback[{i}].warning_id", f"no warning {fb.warning_id!r}")
+                       for i, fb in enumerate(req.feedback) if fb.warning_id not in known]
+            if missing:
+                raise InvalidArgument(missing)
+            request_id = req.request_id or f"feedback-{uuid.uuid4().hex}"
+            for fb in req.feedback:
+                seq = conn.execute(insert(warning_feedback).values(
+                    request_id=request_id, finding_id=fb.warning_id, disposal=fb.disposal, reason=fb.reason,
+                    actor=req.actor).returning(warning_feedback.c.seq)).scalar_one()
+                continued = fb.disposal == "1"
+                if continued:
+                    conn.execute(sa.update(findings).where(findings.c.finding_id == fb.warning_id)
+                                 .values(continued=True))
+                state = known[fb.warning_id]
+                conn.execute(insert(finding_events).values(
+                    event_id=f"feedback-{seq}", finding_id=fb.warning_id, from_state=state, to_state=state,
+                    actor=req.actor, reason=("继续执行：" if continued else "返回修改：") + fb.reason,
+                    detail={"dspo_way": fb.disposal, "request_id": request_id}))
+        return claims_pb2.RecordFeedbackResponse(recorded=len(req.feedback))
 
 
 def load_patient_claims(conn: Connection, patient_ids: Sequence[str], since: date, until: date
