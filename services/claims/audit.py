@@ -55,6 +55,16 @@ def chunk_patients() -> int:
     return int(raw)
 
 
+def chunk_pause() -> float:
+    """Seconds to rest between chunks (FUNDGUARD_AUDIT_CHUNK_PAUSE, default 0): a throttle that
+    leaves the database to daytime ingestion when a run must share it."""
+    raw = os.environ.get("FUNDGUARD_AUDIT_CHUNK_PAUSE", "0")
+    try:
+        return max(float(raw), 0.0)
+    except ValueError as exc:
+        raise ValueError(f"FUNDGUARD_AUDIT_CHUNK_PAUSE must be a number of seconds, got {raw!r}") from exc
+
+
 def share_condition(partitions: int) -> str:
     """SQL selecting one replica's share of patients: hash of the patient id modulo partitions."""
     return "" if partitions <= 1 else " AND mod(abs(hashtext(patient_id)::bigint), :partitions) = :partition"
@@ -80,6 +90,7 @@ class AuditRunner:
         self.timeout = timeout
         self.chunk = chunk_patients()
         self.lookback = lookback_days()
+        self.pause = chunk_pause()
         self.stopping = threading.Event()
         self.fanout = ThreadPoolExecutor(max_workers=2, thread_name_prefix="claims-audit-fanout")
         self.active: dict[str, threading.Thread] = {}
@@ -195,6 +206,8 @@ class AuditRunner:
                     if not self._next_chunk(run_id):
                         return
                     attempts = 0
+                    if self.pause:
+                        self.stopping.wait(self.pause)
                 except (grpc.RpcError, sa.exc.OperationalError) as exc:
                     attempts += 1
                     reason = f"{type(exc).__name__}: {exc}"[:500]

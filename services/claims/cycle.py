@@ -193,7 +193,7 @@ class Cycle:
             today = business_today()
             deadline = rules.appeal_deadline(today, appeal_days())
             params = {"runs": runs, "start": start, "end": end, "inst": req.institution_code,
-                      "deadline": deadline, "actor": req.actor,
+                      "deadline": deadline, "actor": req.actor, "suffix": ":published",
                       "reason": f"{req.period} 审核结果公布，申诉截止 {deadline.isoformat()}"}
             moved = conn.execute(sa.text("""
                 WITH moved AS (
@@ -202,7 +202,7 @@ class Cycle:
                       AND (:inst = '' OR institution_code = :inst)
                     RETURNING finding_id)
                 INSERT INTO claims.finding_events (event_id, finding_id, from_state, to_state, actor, reason)
-                SELECT 'E' || left(encode(sha256(convert_to(finding_id || ':published', 'UTF8')), 'hex'), 32),
+                SELECT 'E' || left(encode(sha256(convert_to(finding_id || :suffix, 'UTF8')), 'hex'), 32),
                        finding_id, 'found', 'published', :actor, :reason FROM moved
             """), params).rowcount
             out = claims_pb2.PublishFindingsResponse(published=moved, appeal_deadline=deadline.isoformat(),
