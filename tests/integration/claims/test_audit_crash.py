@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
-import pytest
 import sqlalchemy as sa
 
 from fundguard.claims.v1 import claims_pb2, claims_pb2_grpc
