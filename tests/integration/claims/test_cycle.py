@@ -162,3 +162,23 @@ def test_the_monthly_cycle_from_audit_to_deduction_and_credit(claims, backends, 
     assert set(sent) <= {g.event_id for g in got}
     deducted = {g.event_id for g in got if g.kind == "deduction.made"}
     assert deducted
+
+
+def test_a_run_split_by_partition_finds_what_one_run_finds(claims, engine) -> None:
+    whole = wait_done(claims, claims.StartAuditRun(claims_pb2.StartAuditRunRequest(
+        request_id="run-whole", period=PERIOD), timeout=10).run_id)
+    shares = [wait_done(claims, claims.StartAuditRun(claims_pb2.StartAuditRunRequest(
+        request_id=f"run-share-{i}", period=PERIOD, partition=i, partitions=2), timeout=10).run_id) for i in (0, 1)]
+    assert sum(s.lines_total for s in shares) == whole.lines_total
+    assert sum(s.findings for s in shares) == whole.findings
+
+    def content(run_ids: list[str]) -> list[tuple]:
+        with engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.execute(sa.text(
+                "SELECT claim_id, rule_id, line_ids, amount FROM claims.findings WHERE run_id = ANY(:r)"),
+                {"r": run_ids}))
+
+    assert content([s.run_id for s in shares]) == content([whole.run_id])
+    with pytest.raises(grpc.RpcError) as err:
+        claims.StartAuditRun(claims_pb2.StartAuditRunRequest(period="2027-3", partition=2, partitions=2), timeout=10)
+    assert {"period", "partition"} <= {v for v in ("period", "partition") if v in err.value.details()}
