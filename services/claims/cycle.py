@@ -23,7 +23,7 @@ from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.wire import date_or_none, money
 from services.claims.domain import cycle as rules
 from services.claims.domain.deductions import BillDeduction, ConfirmedFinding, deduct_bill, net_line_amounts
-from services.claims.ingestion import remember_answer, stored_answer
+from services.claims.store.answers import remember_answer, stored_answer
 from services.claims.store.tables import (
     audit_runs,
     claims,
@@ -104,6 +104,11 @@ def bill_deductions(conn: Connection, claim_ids: Sequence[str], only_findings: s
         lines.setdefault(r.claim_id, []).append((r.line_id, r.amount, r.original_line_id))
     totals = {r.claim_id: r.total_amount for r in conn.execute(
         sa.select(claims.c.claim_id, claims.c.total_amount).where(claims.c.claim_id.in_(ids))).all()}
+    # Once settled, the bill is what is still settled: a reversed settlement pays nothing.
+    for r in conn.execute(sa.text(
+            "SELECT claim_id, coalesce(sum(total_amount) FILTER (WHERE state = 'settled'), 0) AS paid "
+            "FROM claims.settlements WHERE claim_id = ANY(:ids) GROUP BY claim_id"), {"ids": ids}):
+        totals[r.claim_id] = r.paid
     confirmed = conn.execute(sa.select(findings.c.finding_id, findings.c.claim_id, findings.c.rule_id,
                                        findings.c.tier, findings.c.amount, findings.c.line_ids)
                              .where(findings.c.claim_id.in_(ids), findings.c.state == rules.CONFIRMED,
@@ -145,6 +150,7 @@ def record_deductions(conn: Connection, claim_ids: Sequence[str]) -> int:
         return 0
     rows = {r["finding_id"]: dict(r) for r in conn.execute(
         sa.select(findings).where(findings.c.finding_id.in_(list(changed)))).mappings()}
+    lock_institutions(conn, [r["institution_code"] for r in rows.values()])
     parents = _traceparents(conn, [r["claim_id"] for r in rows.values()])
     for fid in sorted(changed):
         row = rows[fid]

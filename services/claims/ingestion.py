@@ -19,10 +19,12 @@ from sqlalchemy.engine import Connection, Engine
 from fundguard.claims.v1 import claims_pb2
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.wire import date_or_none, decimal_or_none
+from services.claims.cycle import record_deductions
 from services.claims.domain.ingest import INSTITUTION_MAX, RowProblem, check_detail
 from services.claims.domain.model import claim_id_for
+from services.claims.store.answers import remember_answer, stored_answer
 from services.claims.store.ingest import BatchResult, PartitionKeeper, write_batch
-from services.claims.store.tables import claims, patients, requests, settlement_events, settlements
+from services.claims.store.tables import claims, patients, settlement_events, settlements
 
 BATCH_ROWS = 20_000
 SHANGHAI = "+08:00"
@@ -33,20 +35,6 @@ def current_trace() -> tuple[str, str]:
     carrier: dict[str, str] = {}
     TraceContextTextMapPropagator().inject(carrier)
     return (format(ctx.trace_id, "032x") if ctx.is_valid else ""), carrier.get("traceparent", "")
-
-
-def stored_answer(conn: Connection, request_id: str, kind: str) -> bytes | None:
-    if not request_id:
-        return None
-    row = conn.execute(sa.select(requests.c.response).where(requests.c.request_id == request_id,
-                                                            requests.c.kind == kind)).first()
-    return None if row is None else bytes(row[0])
-
-
-def remember_answer(conn: Connection, request_id: str, kind: str, response: bytes) -> None:
-    if request_id:
-        conn.execute(insert(requests).values(request_id=request_id, kind=kind, response=response)
-                     .on_conflict_do_nothing())
 
 
 class Ingestion:
@@ -253,6 +241,8 @@ class Ingestion:
                          .values(state="reversed"))
             conn.execute(insert(settlement_events).values(settlement_id=req.settlement_id, kind="reversed",
                                                           request_id=req.request_id, reason=req.reason))
+            # An unpaid bill has nothing to take back from: its deductions fall to what is still settled.
+            record_deductions(conn, [row["claim_id"]])
             answer_msg = claims_pb2.SettleResponse(settlement_id=req.settlement_id, claim_id=row["claim_id"],
                                                    state="reversed")
             remember_answer(conn, req.request_id, "reverse", answer_msg.SerializeToString())

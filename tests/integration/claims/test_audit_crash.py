@@ -127,6 +127,9 @@ def test_a_killed_audit_run_resumes_and_finds_exactly_what_an_uninterrupted_run_
             base_run_id=clean.run_id, other_run_id=run.run_id), timeout=10)
         watched = subprocess.run([FUNDGUARD, "audit", "watch", run.run_id], env=env, capture_output=True,
                                  text=True, timeout=60)
+        cli = [subprocess.run([FUNDGUARD, *args], env=env, capture_output=True, text=True, timeout=60) for args in (
+            ["cycle", "confirm-due", "--as-of", "2000-01-01"],
+            ["cycle", "statement", "--institution", INST, "--period", "1999-01"])]
         channel.close()
 
     resumed_findings, clean_findings = content(engine, run.run_id), content(engine, clean.run_id)
@@ -136,3 +139,5 @@ def test_a_killed_audit_run_resumes_and_finds_exactly_what_an_uninterrupted_run_
     assert {"R-SERVICE-SEX", "R-PRICE-CEILING", "R-DOCTOR-BINDING"} <= rules_seen
     assert all(d.base_findings == d.other_findings and d.base_amount == d.other_amount for d in compared.deltas)
     assert watched.returncode == 0 and "100.0%" in watched.stdout and "60/60 lines" in watched.stdout
+    assert [c.returncode for c in cli] == [0, 0], [c.stderr for c in cli]
+    assert "confirmed 0 findings" in cli[0].stdout and "total 0.00" in cli[1].stdout

@@ -163,6 +163,16 @@ def test_the_monthly_cycle_from_audit_to_deduction_and_credit(claims, backends, 
     deducted = {g.event_id for g in got if g.kind == "deduction.made"}
     assert deducted
 
+    # The settlement is reversed: nothing was paid, so nothing is taken back, and credit is told.
+    claims.ReverseSettlement(claims_pb2.ReverseSettlementRequest(request_id="rv-E1", settlement_id="S-E1",
+                                                                 institution_code=INST, reason="冲正"), timeout=10)
+    claim = claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-E1"), timeout=10)
+    assert claim.deducted.amount == "0.00" and claim.settlements[0].state == "reversed"
+    with engine.connect() as conn:
+        zeroed = conn.execute(sa.text("SELECT count(*) FROM claims.outbox WHERE delivered_at IS NULL "
+                                      "AND kind = 'deduction.made'")).scalar_one()
+    assert zeroed == 2  # the two findings that were deducting now deduct 0.00
+
 
 def test_a_run_split_by_partition_finds_what_one_run_finds(claims, engine) -> None:
     whole = wait_done(claims, claims.StartAuditRun(claims_pb2.StartAuditRunRequest(
