@@ -167,16 +167,18 @@ def load_patient_claims(conn: Connection, patient_ids: Sequence[str], since: dat
     people = {r["patient_id"]: PatientRecord(r["patient_id"], r["name"], r["gender"], r["birth_date"],
                                              r["death_date"], r["insurance_type"])
               for r in conn.execute(sa.select(patients).where(patients.c.patient_id.in_(ids))).mappings()}
+    # Only the columns rules and bindings read (not extra: decoding JSON per line costs a fifth).
+    c = fee_lines.c
     rows = conn.execute(
-        sa.select(fee_lines).where(fee_lines.c.patient_id.in_(ids), fee_lines.c.service_date >= since,
-                                   fee_lines.c.service_date < until)
-        .order_by(fee_lines.c.claim_id, fee_lines.c.service_date, fee_lines.c.line_id)).mappings().all()
+        sa.select(c.claim_id, c.line_id, c.item_code, c.item_name, c.item_type, c.item_class, c.quantity,
+                  c.unit_price, c.amount, c.service_date, c.dept_code, c.doctor_code, c.doctor_name,
+                  c.original_line_id)
+        .where(c.patient_id.in_(ids), c.service_date >= since, c.service_date < until)
+        .order_by(c.claim_id, c.service_date, c.line_id)).all()
     by_claim: dict[str, list[LineRecord]] = {}
     for r in rows:
-        by_claim.setdefault(r["claim_id"], []).append(LineRecord(
-            r["line_id"], r["item_code"], r["item_name"], r["item_type"], r["item_class"], r["quantity"],
-            r["unit_price"], r["amount"], r["service_date"], r["dept_code"], r["doctor_code"], r["doctor_name"],
-            r["original_line_id"]))
+        by_claim.setdefault(r[0], []).append(LineRecord(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+                                                        r[10], r[11], r[12], r[13]))
     heads = conn.execute(sa.select(claims).where(claims.c.claim_id.in_(list(by_claim)))).mappings().all()
     out = [ClaimRecord(
         claim_id=h["claim_id"], encounter_id=h["encounter_id"], institution_code=h["institution_code"],
