@@ -297,6 +297,8 @@ class AuditRunner:
 
 
 def save_run_findings(conn: Connection, found: list[FindingRecord], run_id: str) -> int:
+    if not found:
+        return 0
     rows = [{**f.__dict__, "line_ids": list(f.line_ids), "evidence": json.loads(f.evidence or "{}"),
              "moment": "post", "run_id": run_id} for f in found]
     # executemany with RETURNING: one cached statement sent in pages (insertmanyvalues), and the
