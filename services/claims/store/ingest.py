@@ -49,14 +49,16 @@ WHERE s.original_line_id <> ''
                   WHERE o.claim_id = s.claim_id AND o.line_id = s.original_line_id AND o.original_line_id = '')
 RETURNING row_no, original_line_id
 """
+# The batch's distinct claims and patients are gathered in Python while checking (cheap there)
+# and sent as arrays: cheaper than DISTINCT over the staging table in the database.
 NEW_CLAIMS = """
 INSERT INTO claims.claims (claim_id, encounter_id, institution_code, patient_id, trace_id, traceparent)
-SELECT DISTINCT ON (claim_id) claim_id, encounter_id, institution_code, patient_id, %(trace_id)s, %(traceparent)s
-FROM fee_stage ORDER BY claim_id
+SELECT c, e, i, p, %(trace_id)s, %(traceparent)s
+FROM unnest(%(claims)s::text[], %(encounters)s::text[], %(institutions)s::text[], %(patients)s::text[]) AS t(c, e, i, p)
 ON CONFLICT (claim_id) DO NOTHING
 """
 NEW_PATIENTS = """
-INSERT INTO claims.patients (patient_id) SELECT DISTINCT patient_id FROM fee_stage
+INSERT INTO claims.patients (patient_id) SELECT unnest(%(patients)s::text[])
 ON CONFLICT (patient_id) DO NOTHING
 """
 INSERT_LINES = (f"INSERT INTO claims.fee_lines ({', '.join(LINE_COLUMNS)}) "
@@ -111,16 +113,23 @@ def write_batch(conn: Connection, rows: Sequence[tuple[str, ...]], trace_id: str
     assert raw is not None
     cur = raw.cursor()
     try:
-        cur.execute(CREATE_STAGE)
-        cur.execute("TRUNCATE fee_stage")
+        cur.execute(CREATE_STAGE)  # emptied at every commit (ON COMMIT DELETE ROWS)
         cur.copy_expert(COPY_STAGE, buf)
         cur.execute(ORPHAN_RETURNS)
         orphans = cur.fetchall()
         for row_no, original in sorted(orphans):
             result.problems.append(RowProblem(int(row_no), "original_detail_sn",
                                               f"no original line {original!r} in this encounter to return"))
-        cur.execute(NEW_PATIENTS)
-        cur.execute(NEW_CLAIMS, {"trace_id": trace_id, "traceparent": traceparent})
+        rejected = {str(row_no) for row_no, _ in orphans}
+        heads: dict[str, tuple[str, str, str]] = {}
+        for r in rows:
+            if r[1] not in heads and r[0] not in rejected:
+                heads[r[1]] = (r[2], r[6], r[5])
+        cur.execute(NEW_PATIENTS, {"patients": sorted({h[2] for h in heads.values()})})
+        cur.execute(NEW_CLAIMS, {"trace_id": trace_id, "traceparent": traceparent, "claims": list(heads),
+                                 "encounters": [h[0] for h in heads.values()],
+                                 "institutions": [h[1] for h in heads.values()],
+                                 "patients": [h[2] for h in heads.values()]})
         cur.execute(INSERT_LINES)
         result.accepted = cur.rowcount
     finally:

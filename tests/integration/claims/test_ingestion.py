@@ -91,6 +91,13 @@ def test_returns_refer_to_their_original_line(claims, engine) -> None:
     assert {(e.row, e.field) for e in report.errors} == {(1, "original_detail_sn"), (2, "original_detail_sn")}
     lines = {ln["line_id"]: ln for ln in stored_lines(engine, enc)}
     assert set(lines) == {"0001", "0002", "0005", "0006"}
+    orphan = claims.UploadFeeDetails(claims_pb2.UploadFeeDetailsRequest(
+        request_id=f"c-{enc}", institution_code=INST,
+        details=[detail("0001", enc + "x", qty="-1", amount="-4.50", original="0000")]), timeout=10)
+    assert (orphan.accepted, orphan.rejected) == (0, 1)
+    with pytest.raises(grpc.RpcError) as err:  # a rejected row leaves no trace, not even an empty claim
+        claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-{enc}x"), timeout=10)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
     assert lines["0002"]["original_line_id"] == "0001" and str(lines["0002"]["quantity"]) == "-1.0000"
 
 
