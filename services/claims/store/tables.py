@@ -120,6 +120,9 @@ findings = sa.Table(
     sa.Column("appeal_deadline", sa.Date, nullable=True),
     # 3103: the doctor continued past this warning (evidence for auditors later).
     sa.Column("continued", sa.Boolean, nullable=False, server_default=sa.false()),
+    # ConfirmDueFindings reads published findings by deadline, a batch at a time.
+    sa.Index("ix_findings_due", "appeal_deadline", "institution_code", "finding_id",
+             postgresql_where=sa.text("state = 'published'")),
 )
 
 
