@@ -73,14 +73,18 @@ def lock_institutions(conn: Connection, institutions: Sequence[str]) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('claims.outbox:' || :c))"), {"c": code})
 
 
-def write_outbox(conn: Connection, kind: str, eid: str, row: dict[str, Any], traceparent: str,
-                 finding: Any = None) -> None:
+def outbox_row(kind: str, eid: str, row: dict[str, Any], traceparent: str, finding: Any = None) -> dict[str, Any]:
     event = credit_pb2.Event(event_id=eid, kind=kind, institution_code=row["institution_code"],
                              doctor_code=row["doctor_code"], claim_id=row["claim_id"],
                              finding=finding if finding is not None else finding_to_proto(row),
                              occurred_at=datetime.now(UTC).isoformat(), traceparent=traceparent)
-    conn.execute(insert(outbox).values(event_id=eid, kind=kind, institution_code=row["institution_code"],
-                                       payload=event.SerializeToString()).on_conflict_do_nothing())
+    return {"event_id": eid, "kind": kind, "institution_code": row["institution_code"],
+            "payload": event.SerializeToString()}
+
+
+def write_outbox(conn: Connection, kind: str, eid: str, row: dict[str, Any], traceparent: str,
+                 finding: Any = None) -> None:
+    conn.execute(insert(outbox).values(outbox_row(kind, eid, row, traceparent, finding)).on_conflict_do_nothing())
 
 
 def _traceparents(conn: Connection, claim_ids: Sequence[str]) -> dict[str, str]:
@@ -305,12 +309,18 @@ class Cycle:
                     .values(state=rules.CONFIRMED).returning(*findings.c)).mappings().all()
                 rows = sorted((dict(r) for r in updated), key=lambda r: (r["institution_code"], r["finding_id"]))
                 parents = _traceparents(conn, [r["claim_id"] for r in rows])
-                for r in rows:
-                    append_event(conn, r["finding_id"], rules.PUBLISHED, rules.CONFIRMED, "system",
-                                 f"未在申诉期内申诉（截止 {r['appeal_deadline'].isoformat()}），自动确认",
-                                 {"as_of": as_of.isoformat()})
-                    write_outbox(conn, "finding.confirmed", f"{r['finding_id']}.confirmed", r,
-                                 parents.get(r["claim_id"], ""))
+                if not rows:  # another process confirmed them meanwhile
+                    continue
+                # One cached statement each for the batch's events and outbox rows (executemany).
+                now = datetime.now(UTC)
+                conn.execute(insert(finding_events), [
+                    {"event_id": event_id(r["finding_id"], rules.CONFIRMED), "finding_id": r["finding_id"],
+                     "from_state": rules.PUBLISHED, "to_state": rules.CONFIRMED, "actor": "system",
+                     "reason": f"未在申诉期内申诉（截止 {r['appeal_deadline'].isoformat()}），自动确认",
+                     "detail": {"as_of": as_of.isoformat()}, "occurred_at": now} for r in rows])
+                conn.execute(insert(outbox).on_conflict_do_nothing(), [
+                    outbox_row("finding.confirmed", f"{r['finding_id']}.confirmed", r, parents.get(r["claim_id"], ""))
+                    for r in rows])
                 record_deductions(conn, [r["claim_id"] for r in rows])
                 confirmed += len(rows)
         out = claims_pb2.ConfirmDueFindingsResponse(confirmed=confirmed)
