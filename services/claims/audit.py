@@ -26,6 +26,7 @@ from typing import Any
 
 import grpc
 import sqlalchemy as sa
+from opentelemetry import trace
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
@@ -44,6 +45,7 @@ from services.claims.store.tables import audit_runs, findings
 from services.claims.translate import BINDING_NAMES, finding_from_rules
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("fundguard.claims")
 DEFAULT_CHUNK_PATIENTS = 2_000
 MAX_ATTEMPTS = 5
 
@@ -256,7 +258,11 @@ class AuditRunner:
                 return False
             people, records = load_patient_claims(conn, patient_ids, start - timedelta(days=self.lookback), end)
         cases, judged = period_cases(people, records, start, end)
-        found, version = self._judge(cases, judged, run["rule_pack_version"])
+        with tracer.start_as_current_span("claims.audit_chunk", attributes={
+                "fundguard.run_id": run_id, "fundguard.patients": len(patient_ids),
+                "fundguard.claims": len(judged)}) as span:
+            found, version = self._judge(cases, judged, run["rule_pack_version"])
+            span.set_attribute("fundguard.findings", len(found))
         found = [f.with_id(run_id) for f in found]
         lines = sum(len(c.lines) for c in judged)
         with self.engine.begin() as conn:

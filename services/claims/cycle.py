@@ -23,6 +23,7 @@ from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.wire import date_or_none, money
 from services.claims.domain import cycle as rules
 from services.claims.domain.deductions import BillDeduction, ConfirmedFinding, deduct_bill, net_line_amounts
+from services.claims.steps import claim_step
 from services.claims.store.answers import remember_answer, stored_answer
 from services.claims.store.tables import (
     audit_runs,
@@ -164,6 +165,9 @@ def record_deductions(conn: Connection, claim_ids: Sequence[str]) -> int:
         # For deduction.made the event's finding carries the amount now deducted for it.
         finding = finding_to_proto(row)
         finding.amount.CopyFrom(money(changed[fid]))
+        with claim_step("claims.deduction", row, parents.get(row["claim_id"], ""),
+                        {"fundguard.deducted": str(changed[fid])}):
+            pass
         write_outbox(conn, "deduction.made", f"deduction-{seq}", row, parents.get(row["claim_id"], ""), finding)
     return len(changed)
 
@@ -242,6 +246,8 @@ class Cycle:
                                f["appeal_deadline"], business_today(), req.reason)
             conn.execute(sa.update(findings).where(findings.c.finding_id == req.finding_id)
                          .values(state=rules.APPEALED))
+            with claim_step("claims.appeal", f, _traceparents(conn, [f["claim_id"]]).get(f["claim_id"], "")):
+                pass
             ev = append_event(conn, req.finding_id, f["state"], rules.APPEALED, req.actor or req.institution_code,
                               req.reason, {"evidence_refs": list(req.evidence_refs),
                                            "institution_code": req.institution_code})
@@ -274,6 +280,8 @@ class Cycle:
                               {"decision": req.decision})
             f["state"] = target
             parent = _traceparents(conn, [f["claim_id"]]).get(f["claim_id"], "")
+            with claim_step("claims.review", f, parent, {"fundguard.decision": req.decision}):
+                pass
             kind = "finding.confirmed" if target == rules.CONFIRMED else "finding.overturned"
             write_outbox(conn, kind, f"{req.finding_id}.{target}", f, parent)
             record_deductions(conn, [f["claim_id"]])
@@ -311,6 +319,9 @@ class Cycle:
                 parents = _traceparents(conn, [r["claim_id"] for r in rows])
                 if not rows:  # another process confirmed them meanwhile
                     continue
+                for r in rows:
+                    with claim_step("claims.confirm", r, parents.get(r["claim_id"], ""), {"fundguard.as_of": str(as_of)}):
+                        pass
                 # One cached statement each for the batch's events and outbox rows (executemany).
                 now = datetime.now(UTC)
                 conn.execute(insert(finding_events), [
