@@ -57,6 +57,10 @@ def chunk_patients() -> int:
     return int(raw)
 
 
+class LostRun(Exception):
+    """The run's checkpoint moved under this worker: someone else is working on it."""
+
+
 def chunk_pause() -> float:
     """Seconds to rest between chunks (FUNDGUARD_AUDIT_CHUNK_PAUSE, default 0): a throttle that
     leaves the database to daytime ingestion when a run must share it."""
@@ -221,6 +225,10 @@ class AuditRunner:
                         log.error("audit run failed", extra={"fields": {"run_id": run_id, "error": reason}})
                         return
                     self.stopping.wait(min(2.0 ** attempts, 30.0))
+        except LostRun:
+            # Another worker moved the checkpoint (this one lost its lock's connection, or the
+            # run was cancelled): its chunk is rolled back and the other carries on.
+            log.warning("audit run taken over by another worker", extra={"fields": {"run_id": run_id}})
         except InvalidArgument as exc:
             with self.engine.begin() as conn:
                 conn.execute(sa.update(audit_runs).where(audit_runs.c.run_id == run_id).values(
@@ -275,7 +283,7 @@ class AuditRunner:
                 busy_seconds=audit_runs.c.busy_seconds + (time.monotonic() - t0),
                 rule_pack_version=run["rule_pack_version"] or version)).rowcount
             if not moved:
-                raise RuntimeError(f"audit run {run_id} moved under this worker")
+                raise LostRun(run_id)
             inserted = save_run_findings(conn, found, run_id)
             conn.execute(sa.update(audit_runs).where(audit_runs.c.run_id == run_id)
                          .values(findings=audit_runs.c.findings + inserted))
