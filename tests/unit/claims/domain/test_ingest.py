@@ -34,3 +34,12 @@ def test_returns_must_be_negative_on_both_and_name_the_original() -> None:
     assert check(row(quantity="-1"), amount="-4.50")[1][0].field == "original_detail_sn"
     assert check(row(quantity="-1", original_detail_sn="0000"), amount="-4.50")[1] == []
     assert check(row(quantity="-1", original_detail_sn="0000"), amount="4.50")[1][0].field == "amount"
+
+
+def test_only_plain_ascii_decimals_pass_as_postgresql_reads_them() -> None:
+    for bad in ("１", "1e3", "NaN", "1.23456", "12345678901"):
+        assert check(row(quantity=bad))[1][0].field == "quantity", bad
+    for good in ("1", "+2", "0.5", ".5", "3.", "9999999999.9999"):
+        assert check(row(quantity=good))[1] == [], good
+    assert check(row(quantity="0.000"))[1][0].reason == "must not be zero"
+    assert check(row(), amount="-0.00")[1] == []  # a zero amount carries no sign to check
