@@ -80,7 +80,7 @@ def run_to_proto(r: dict[str, Any]) -> claims_pb2.AuditRun:
     busy = r["busy_seconds"] or 0.0
     return claims_pb2.AuditRun(
         run_id=r["run_id"], period=r["period"], rule_pack_version=r["rule_pack_version"], state=r["state"],
-        lines_total=r["lines_total"], lines_done=r["lines_done"], findings=r["findings"],
+        lines_total=max(r["lines_total"], 0), lines_done=r["lines_done"], findings=r["findings"],
         lines_per_second=(r["lines_done"] / busy) if busy > 0 else 0.0,
         started_at=r["started_at"].isoformat(), finished_at=r["finished_at"].isoformat() if r["finished_at"] else "",
         partition=r["partition"], partitions=r["partitions"], error=r["error"], chunks_done=r["chunks_done"])
@@ -159,15 +159,12 @@ class AuditRunner:
                 if row is not None:
                     return run_to_proto(dict(row))
             run_id = uuid.uuid4().hex
-            start, end = month_bounds(req.period)
-            total = conn.execute(sa.text(
-                "SELECT count(*) FROM claims.fee_lines WHERE service_date >= :s AND service_date < :e"
-                + share_condition(partitions)),
-                {"s": start, "e": end, "partitions": partitions, "partition": req.partition}).scalar_one()
+            # lines_total is counted by the worker: at a province's scale the count alone takes
+            # longer than a caller should wait for StartAuditRun.
             conn.execute(insert(audit_runs).values(
                 run_id=run_id, request_id=req.request_id or None, period=req.period,
                 rule_pack_version=req.rule_pack_version, partition=req.partition, partitions=partitions,
-                state="running", lines_total=total))
+                state="running", lines_total=-1))
             row = conn.execute(sa.select(audit_runs).where(audit_runs.c.run_id == run_id)).mappings().one()
         self._spawn(run_id)
         return run_to_proto(dict(row))
@@ -253,6 +250,8 @@ class AuditRunner:
             if run["state"] != "running":
                 return False
             start, end = month_bounds(run["period"])
+            if run["lines_total"] < 0:
+                self._count_lines(run_id, run["partitions"], run["partition"], start, end)
             params = {"s": start, "e": end, "after": run["last_patient_id"], "n": self.chunk,
                       "partitions": run["partitions"], "partition": run["partition"]}
             patient_ids = conn.execute(sa.text(
@@ -288,6 +287,14 @@ class AuditRunner:
             conn.execute(sa.update(audit_runs).where(audit_runs.c.run_id == run_id)
                          .values(findings=audit_runs.c.findings + inserted))
         return True
+
+    def _count_lines(self, run_id: str, partitions: int, partition: int, start: date, end: date) -> None:
+        with self.engine.begin() as conn:
+            total = conn.execute(sa.text(
+                "SELECT count(*) FROM claims.fee_lines WHERE service_date >= :s AND service_date < :e"
+                + share_condition(partitions)),
+                {"s": start, "e": end, "partitions": partitions, "partition": partition}).scalar_one()
+            conn.execute(sa.update(audit_runs).where(audit_runs.c.run_id == run_id).values(lines_total=total))
 
     def _judge(self, cases: list[common_pb2.PatientCase], judged: list[ClaimRecord], wanted_version: str
                ) -> tuple[list[FindingRecord], str]:

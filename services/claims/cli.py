@@ -62,7 +62,7 @@ def cmd_audit_start(args: argparse.Namespace) -> int:
             request_id=args.request_id or f"cli-{uuid.uuid4().hex}", period=args.period,
             rule_pack_version=args.rule_pack_version, partition=args.partition, partitions=args.partitions),
             timeout=30)
-        print(f"audit run {run.run_id} for {run.period}: {run.lines_total:,} lines", flush=True)
+        print(f"audit run {run.run_id} for {run.period} started", flush=True)
         return watch(stub, run.run_id) if args.watch else 0
 
 

@@ -106,8 +106,8 @@ def test_a_killed_audit_run_resumes_and_finds_exactly_what_an_uninterrupted_run_
         channel, stub = connect(addr)
         month_of_claims(stub)
         run = stub.StartAuditRun(claims_pb2.StartAuditRunRequest(request_id="crash-run", period=PERIOD), timeout=10)
-        assert run.lines_total == 60
         seen = wait_for(stub, run.run_id, "progress")
+        assert seen.lines_total == 60
         first.send_signal(signal.SIGKILL)  # no goodbye: mid-chunk, mid-transaction, lock held
         first.wait(timeout=10)
         channel.close()
