@@ -18,8 +18,8 @@ def f(fid: str, rule: str, amount: str, *lines: str, tier: str = "A") -> Confirm
 
 
 def test_several_rules_on_one_line_take_the_largest_never_the_sum() -> None:
-    # Line L1 is 100.00. Price ceiling claims 13.00, service-sex claims 68.00, binding the whole 100.00?
-    # No binding here: 13.00 and 68.00 -> the larger, 68.00 (not 81.00).
+    # Line L1 is 100.00. The price ceiling claims 13.00 of it, service-sex 68.00:
+    # the larger, 68.00, is deducted (not the sum, 81.00).
     bill = deduct_bill("C1", D("300.00"), [BillLine("L1", D("100.00")), BillLine("L2", D("200.00"))],
                        [f("F1", "R-PRICE-CEILING", "13.00", "L1"), f("F2", "R-SERVICE-SEX", "68.00", "L1")])
     assert bill.deducted == D("68.00")
