@@ -65,14 +65,25 @@ def send_requests(base_url: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def wait_for_trace(data_dir: Path, claim_id: str, services: set[str], timeout: float = 10.0) -> list[dict[str, Any]]:
-    """Spans are exported in batches; wait until every service's part of the trace is on disk."""
+    """Spans are exported in batches; wait until every service's part of the trace is on disk.
+
+    A service's first batch may hold only the children of its server span (which ends last),
+    so once every service has appeared, wait until the trace stops growing for longer than
+    one export interval (0.5 s)."""
     deadline = time.monotonic() + timeout
+    settled_count, settled_at = -1, 0.0
     while True:
         spans = claim_spans(read_spans(data_dir), claim_id)
         seen = {str(s["service"]).removeprefix("fundguard-") for s in spans}
-        if services <= seen or time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             return spans
-        time.sleep(0.3)
+        if services <= seen:
+            if len(spans) != settled_count:
+                settled_count, settled_at = len(spans), now
+            elif now - settled_at >= 0.8:
+                return spans
+        time.sleep(0.2)
 
 
 def run_demo(data_dir: Path | None = None) -> int:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import grpc
+import sqlalchemy as sa
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -22,17 +22,18 @@ from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.paging import next_token, page_after, page_size
 from fundguard.runtime.telemetry import CLAIM_ID, INSTITUTION_CODE
 from fundguard.runtime.wire import date_or_none, decimal_or_none, money
+from services.claims.audit import AuditRunner
+from services.claims.cases import encounter_proto, lookback_days
+from services.claims.cycle import Cycle, bill_deductions, deduction_lines
 from services.claims.domain.binding import findings_from_bindings
-from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord, claim_id_for
-from services.claims.store.repository import ClaimsStore
+from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord, claim_id_for
+from services.claims.ingestion import Ingestion
+from services.claims.store.repository import ClaimsStore, load_patient_claims
+from services.claims.store.tables import settlements
+from services.claims.translate import BINDING_NAMES, finding_from_rules, finding_to_proto
 
 T = TypeVar("T")
 MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
-BINDING_NAMES = {
-    pc_pb.BINDING_STATUS_VALID: "valid", pc_pb.BINDING_STATUS_MISSING_CODE: "missing_code",
-    pc_pb.BINDING_STATUS_UNKNOWN_CODE: "unknown_code", pc_pb.BINDING_STATUS_NOT_REGISTERED: "not_registered",
-    pc_pb.BINDING_STATUS_SUSPENDED: "suspended", pc_pb.BINDING_STATUS_TERMINATED: "terminated",
-}
 tracer = trace.get_tracer("fundguard.claims")
 
 
@@ -100,44 +101,19 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
     return people, records
 
 
-def finding_to_proto(f: dict[str, Any] | FindingRecord) -> common_pb2.Finding:
-    d = f if isinstance(f, dict) else f.__dict__
-    day = d.get("service_date")
-    evidence = d["evidence"]
-    return common_pb2.Finding(
-        finding_id=d["finding_id"], rule_id=d["rule_id"], rule_version=d["rule_version"],
-        national_code=d["national_code"], rule_name=d["rule_name"], tier=d["tier"], result_type=d["result_type"],
-        claim_id=d["claim_id"], encounter_id=d["encounter_id"], patient_id=d["patient_id"],
-        institution_code=d["institution_code"], doctor_code=d["doctor_code"], line_ids=list(d["line_ids"]),
-        amount=money(d["amount"]), explanation=d["explanation"], basis=d["basis"],
-        evidence_json=evidence if isinstance(evidence, str) else json.dumps(evidence, ensure_ascii=False),
-        service_date=day.isoformat() if day else "", state=d.get("state", "found"),
-    )
-
-
-def finding_from_rules(f: common_pb2.Finding, doctor_by_line: dict[tuple[str, str], str]) -> FindingRecord:
-    problems: list[FieldViolation] = []
-    amount = decimal_or_none(f.amount.amount, "finding.amount", problems, required=True)
-    if amount is None:
-        raise RuntimeError(f"rules returned a finding without an amount: {problems}")
-    doctor = doctor_by_line.get((f.claim_id, f.line_ids[0]), "") if f.line_ids else ""
-    return FindingRecord(
-        rule_id=f.rule_id, rule_version=f.rule_version, national_code=f.national_code, rule_name=f.rule_name,
-        tier=f.tier, result_type=f.result_type, claim_id=f.claim_id, encounter_id=f.encounter_id,
-        patient_id=f.patient_id, institution_code=f.institution_code, doctor_code=f.doctor_code or doctor,
-        line_ids=tuple(f.line_ids), amount=amount, explanation=f.explanation, basis=f.basis,
-        evidence=f.evidence_json, service_date=date_or_none(f.service_date, "finding.service_date", problems),
-    )
-
-
 class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
     def __init__(self, store: ClaimsStore, rules: rules_pb2_grpc.RulesServiceStub,
-                 registry: pc_grpc.PhysicianCodesServiceStub, timeout: float = 10.0) -> None:
+                 registry: pc_grpc.PhysicianCodesServiceStub, timeout: float = 10.0,
+                 audit: AuditRunner | None = None, cycle: Cycle | None = None) -> None:
         self.store = store
         self.rules = rules
         self.registry = registry
         self.timeout = timeout
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="claims-fanout")
+        self.ingestion = Ingestion(store.engine, store.partitions)
+        self.audit = audit or AuditRunner(store.engine, rules, registry)
+        self.cycle = cycle or Cycle(store.engine)
+        self.lookback = lookback_days()
 
     def _in_parallel(self, *calls: Callable[[], T]) -> list[T]:
         """Run calls concurrently, each inside the current trace context."""
@@ -180,6 +156,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
         for case in cases.cases:
             for e in case.encounters:
                 e.claim_id = claim_id_for(e.institution_code, e.encounter_id)
+        self._add_history(cases.cases, records)
         queries = [pc_pb.BindingQuery(line_id=f"{r.claim_id}\x1f{line.line_id}", staff_code=line.doctor_code,
                                       institution_code=r.institution_code, service_date=line.service_date.isoformat())
                    for r in records for line in r.lines]
@@ -197,6 +174,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             findings_from_bindings(records, binding_results)  # type: ignore[arg-type]
             + [finding_from_rules(f, doctor_by_line) for f in evaluated.findings]
         )]
+        self.store.partitions.ensure({line.service_date.isoformat()[:7] for r in records for line in r.lines})
         with self.store.engine.begin() as conn:
             for r in records:
                 with tracer.start_as_current_span("claims.store_claim", attributes={
@@ -211,6 +189,27 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
                                          requested_at, datetime.now(UTC))
         return claims_pb2.AnalyzeResponse(findings=[finding_to_proto(f) for f in found],
                                           claim_ids=[r.claim_id for r in records])
+
+    def _add_history(self, cases: Sequence[common_pb2.PatientCase], records: Sequence[ClaimRecord]) -> None:
+        """Each patient's stored claims of the look-back window, as the case's history.
+
+        The window runs from ``lookback`` days before the earliest line of the request to the
+        day after its latest; the claims being analysed are never their own history.
+        """
+        days = [line.service_date for r in records for line in r.lines]
+        if not days:
+            return
+        since, until = min(days) - timedelta(days=self.lookback), max(days) + timedelta(days=1)
+        current = {r.claim_id for r in records}
+        with tracer.start_as_current_span("claims.load_history", attributes={"fundguard.lookback_days": self.lookback}
+                                          ), self.store.engine.connect() as conn:
+            _, stored = load_patient_claims(conn, sorted({c.patient.patient_id for c in cases}), since, until)
+        by_patient: dict[str, list[ClaimRecord]] = {}
+        for c in stored:
+            if c.claim_id not in current:
+                by_patient.setdefault(c.patient_id, []).append(c)
+        for case in cases:
+            case.history.extend(encounter_proto(c) for c in by_patient.get(case.patient.patient_id, []))
 
     def GetClaim(self, request: claims_pb2.GetClaimRequest, context: grpc.ServicerContext) -> claims_pb2.Claim:
         got = self.store.claim(request.claim_id)
@@ -237,17 +236,115 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             patient_id=person.get("patient_id", ""), gender=person.get("gender", ""),
             birth_date=person["birth_date"].isoformat() if person.get("birth_date") else "",
             insurance_type=person.get("insurance_type", ""))
-        return claims_pb2.Claim(claim_id=head["claim_id"], encounter=encounter, patient=patient,
-                                findings=[finding_to_proto(f) for f in found], trace_id=head["trace_id"])
+        claim = claims_pb2.Claim(claim_id=head["claim_id"], encounter=encounter, patient=patient,
+                                 findings=[finding_to_proto(f) for f in found], trace_id=head["trace_id"])
+        with self.store.engine.connect() as conn:
+            bill = bill_deductions(conn, [head["claim_id"]])[head["claim_id"]]
+            settled = conn.execute(sa.select(settlements.c.settlement_id, settlements.c.state,
+                                             settlements.c.total_amount)
+                                   .where(settlements.c.claim_id == head["claim_id"])
+                                   .order_by(settlements.c.received_at)).all()
+        claim.deductions.extend(deduction_lines(bill))
+        claim.deducted.CopyFrom(money(bill.deducted))
+        claim.settlements.extend(claims_pb2.SettlementSummary(settlement_id=s.settlement_id, state=s.state,
+                                                              total_amount=money(s.total_amount)) for s in settled)
+        return claim
 
     def ListFindings(self, request: claims_pb2.ListFindingsRequest,
                      context: grpc.ServicerContext) -> claims_pb2.ListFindingsResponse:
         if request.period and (len(request.period) != 7 or date_or_none(request.period + "-01", "period", []) is None):
             raise InvalidArgument([FieldViolation("period", f"must be YYYY-MM, got {request.period!r}")])
         size = page_size(request.page_size)
-        rows, total = self.store.list_findings(
-            {"institution_code": request.institution_code, "doctor_code": request.doctor_code,
-             "rule_id": request.rule_id}, request.period or None, size + 1, page_after(request.page_token))
+        filters: dict[str, object] = {"institution_code": request.institution_code,
+                                      "doctor_code": request.doctor_code, "rule_id": request.rule_id,
+                                      "run_id": request.run_id, "state": request.state}
+        if request.continued_only:
+            filters["continued"] = True
+        rows, total, count = self.store.list_findings(filters, request.period or None, size + 1,
+                                                      page_after(request.page_token))
         return claims_pb2.ListFindingsResponse(
-            findings=[finding_to_proto(r) for r in rows[:size]], total_amount=money(total),
+            findings=[finding_to_proto(r) for r in rows[:size]], total_amount=money(total), total_count=count,
             next_page_token=next_token(rows, size, "finding_id"))
+
+    # ---- 3103 feedback -----------------------------------------------------------------
+    def RecordFeedback(self, request: claims_pb2.RecordFeedbackRequest,
+                       context: grpc.ServicerContext) -> claims_pb2.RecordFeedbackResponse:
+        problems: list[FieldViolation] = []
+        if not request.feedback:
+            problems.append(FieldViolation("feedback", "at least one warning's feedback is required"))
+        for i, fb in enumerate(request.feedback):
+            if not fb.warning_id:
+                problems.append(FieldViolation(f"feedback[{i}].warning_id", "required (warn_rslt_id)"))
+            if fb.disposal not in ("1", "2"):
+                problems.append(FieldViolation(f"feedback[{i}].disposal",
+                                               f"must be 1 (continue) or 2 (go back and change), got {fb.disposal!r}"))
+            elif fb.disposal == "1" and not fb.reason.strip():
+                problems.append(FieldViolation(f"feedback[{i}].reason", "a reason is required when continuing"))
+        if problems:
+            raise InvalidArgument(problems)
+        return self.store.record_feedback(request)
+
+    # ---- the audit run -----------------------------------------------------------------
+    def StartAuditRun(self, request: claims_pb2.StartAuditRunRequest,
+                      context: grpc.ServicerContext) -> claims_pb2.AuditRun:
+        return self.audit.start_run(request)
+
+    def GetAuditRun(self, request: claims_pb2.GetAuditRunRequest, context: grpc.ServicerContext) -> claims_pb2.AuditRun:
+        return self.audit.get(request.run_id)
+
+    def CompareAuditRuns(self, request: claims_pb2.CompareAuditRunsRequest,
+                         context: grpc.ServicerContext) -> claims_pb2.CompareAuditRunsResponse:
+        return self.audit.compare(request.base_run_id, request.other_run_id)
+
+    # ---- the monthly cycle -------------------------------------------------------------
+    def PublishFindings(self, request: claims_pb2.PublishFindingsRequest,
+                        context: grpc.ServicerContext) -> claims_pb2.PublishFindingsResponse:
+        return self.cycle.publish(request)
+
+    def AppealFinding(self, request: claims_pb2.AppealFindingRequest,
+                      context: grpc.ServicerContext) -> claims_pb2.FindingEvent:
+        return self.cycle.appeal(request)
+
+    def ReviewAppeal(self, request: claims_pb2.ReviewAppealRequest,
+                     context: grpc.ServicerContext) -> claims_pb2.FindingEvent:
+        return self.cycle.review(request)
+
+    def ConfirmDueFindings(self, request: claims_pb2.ConfirmDueFindingsRequest,
+                           context: grpc.ServicerContext) -> claims_pb2.ConfirmDueFindingsResponse:
+        return self.cycle.confirm_due(request)
+
+    def GetDeductionStatement(self, request: claims_pb2.GetDeductionStatementRequest,
+                              context: grpc.ServicerContext) -> claims_pb2.DeductionStatement:
+        return self.cycle.statement(request.institution_code, request.period)
+
+    def ListFindingEvents(self, request: claims_pb2.ListFindingEventsRequest,
+                          context: grpc.ServicerContext) -> claims_pb2.ListFindingEventsResponse:
+        if not request.finding_id:
+            raise InvalidArgument([FieldViolation("finding_id", "required")])
+        size = page_size(request.page_size)
+        after = page_after(request.page_token)
+        if after and not after.isdigit():
+            raise InvalidArgument([FieldViolation("page_token", "not a token this service issued")])
+        rows = self.cycle.events(request.finding_id, size + 1, int(after or 0))
+        return claims_pb2.ListFindingEventsResponse(
+            events=[claims_pb2.FindingEvent(event_id=r["event_id"], finding_id=r["finding_id"],
+                                            from_state=r["from_state"], to_state=r["to_state"], actor=r["actor"],
+                                            reason=r["reason"], occurred_at=r["occurred_at"].isoformat())
+                    for r in rows[:size]],
+            next_page_token=next_token(rows, size, "seq"))
+
+    # ---- ingestion (2204/2301, 2207/2304, 2208/2305) -------------------------------------
+    def UploadFeeDetails(self, request: claims_pb2.UploadFeeDetailsRequest,
+                         context: grpc.ServicerContext) -> claims_pb2.IngestReport:
+        return self.ingestion.upload([request])
+
+    def StreamFeeDetails(self, request_iterator: Iterator[claims_pb2.UploadFeeDetailsRequest],
+                         context: grpc.ServicerContext) -> claims_pb2.IngestReport:
+        return self.ingestion.upload(request_iterator)
+
+    def Settle(self, request: claims_pb2.SettleRequest, context: grpc.ServicerContext) -> claims_pb2.SettleResponse:
+        return self.ingestion.settle(request)
+
+    def ReverseSettlement(self, request: claims_pb2.ReverseSettlementRequest,
+                          context: grpc.ServicerContext) -> claims_pb2.SettleResponse:
+        return self.ingestion.reverse(request)

@@ -40,44 +40,68 @@ class GetClaimRequest(_message.Message):
     def __init__(self, claim_id: _Optional[str] = ...) -> None: ...
 
 class Claim(_message.Message):
-    __slots__ = ("claim_id", "encounter", "patient", "findings", "trace_id")
+    __slots__ = ("claim_id", "encounter", "patient", "findings", "trace_id", "deductions", "deducted", "settlements")
     CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
     ENCOUNTER_FIELD_NUMBER: _ClassVar[int]
     PATIENT_FIELD_NUMBER: _ClassVar[int]
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    DEDUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    DEDUCTED_FIELD_NUMBER: _ClassVar[int]
+    SETTLEMENTS_FIELD_NUMBER: _ClassVar[int]
     claim_id: str
     encounter: _common_pb2.Encounter
     patient: _common_pb2.Patient
     findings: _containers.RepeatedCompositeFieldContainer[_common_pb2.Finding]
     trace_id: str
-    def __init__(self, claim_id: _Optional[str] = ..., encounter: _Optional[_Union[_common_pb2.Encounter, _Mapping]] = ..., patient: _Optional[_Union[_common_pb2.Patient, _Mapping]] = ..., findings: _Optional[_Iterable[_Union[_common_pb2.Finding, _Mapping]]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    deductions: _containers.RepeatedCompositeFieldContainer[DeductionLine]
+    deducted: _common_pb2.Money
+    settlements: _containers.RepeatedCompositeFieldContainer[SettlementSummary]
+    def __init__(self, claim_id: _Optional[str] = ..., encounter: _Optional[_Union[_common_pb2.Encounter, _Mapping]] = ..., patient: _Optional[_Union[_common_pb2.Patient, _Mapping]] = ..., findings: _Optional[_Iterable[_Union[_common_pb2.Finding, _Mapping]]] = ..., trace_id: _Optional[str] = ..., deductions: _Optional[_Iterable[_Union[DeductionLine, _Mapping]]] = ..., deducted: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., settlements: _Optional[_Iterable[_Union[SettlementSummary, _Mapping]]] = ...) -> None: ...
+
+class SettlementSummary(_message.Message):
+    __slots__ = ("settlement_id", "state", "total_amount")
+    SETTLEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    settlement_id: str
+    state: str
+    total_amount: _common_pb2.Money
+    def __init__(self, settlement_id: _Optional[str] = ..., state: _Optional[str] = ..., total_amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class ListFindingsRequest(_message.Message):
-    __slots__ = ("institution_code", "doctor_code", "rule_id", "period", "page_size", "page_token")
+    __slots__ = ("institution_code", "doctor_code", "rule_id", "period", "page_size", "page_token", "continued_only", "run_id", "state")
     INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
     DOCTOR_CODE_FIELD_NUMBER: _ClassVar[int]
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CONTINUED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
     institution_code: str
     doctor_code: str
     rule_id: str
     period: str
     page_size: int
     page_token: str
-    def __init__(self, institution_code: _Optional[str] = ..., doctor_code: _Optional[str] = ..., rule_id: _Optional[str] = ..., period: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    continued_only: bool
+    run_id: str
+    state: str
+    def __init__(self, institution_code: _Optional[str] = ..., doctor_code: _Optional[str] = ..., rule_id: _Optional[str] = ..., period: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., continued_only: _Optional[bool] = ..., run_id: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
 
 class ListFindingsResponse(_message.Message):
-    __slots__ = ("findings", "next_page_token", "total_amount")
+    __slots__ = ("findings", "next_page_token", "total_amount", "total_count")
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
     findings: _containers.RepeatedCompositeFieldContainer[_common_pb2.Finding]
     next_page_token: str
     total_amount: _common_pb2.Money
-    def __init__(self, findings: _Optional[_Iterable[_Union[_common_pb2.Finding, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    total_count: int
+    def __init__(self, findings: _Optional[_Iterable[_Union[_common_pb2.Finding, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total_count: _Optional[int] = ...) -> None: ...
 
 class WarningFeedback(_message.Message):
     __slots__ = ("warning_id", "disposal", "reason")
@@ -260,7 +284,7 @@ class StartAuditRunRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., period: _Optional[str] = ..., rule_pack_version: _Optional[str] = ..., partition: _Optional[int] = ..., partitions: _Optional[int] = ...) -> None: ...
 
 class AuditRun(_message.Message):
-    __slots__ = ("run_id", "period", "rule_pack_version", "state", "lines_total", "lines_done", "findings", "lines_per_second", "started_at", "finished_at")
+    __slots__ = ("run_id", "period", "rule_pack_version", "state", "lines_total", "lines_done", "findings", "lines_per_second", "started_at", "finished_at", "partition", "partitions", "error", "chunks_done")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     RULE_PACK_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +295,10 @@ class AuditRun(_message.Message):
     LINES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_DONE_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     period: str
     rule_pack_version: str
@@ -281,7 +309,11 @@ class AuditRun(_message.Message):
     lines_per_second: float
     started_at: str
     finished_at: str
-    def __init__(self, run_id: _Optional[str] = ..., period: _Optional[str] = ..., rule_pack_version: _Optional[str] = ..., state: _Optional[str] = ..., lines_total: _Optional[int] = ..., lines_done: _Optional[int] = ..., findings: _Optional[int] = ..., lines_per_second: _Optional[float] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ...) -> None: ...
+    partition: int
+    partitions: int
+    error: str
+    chunks_done: int
+    def __init__(self, run_id: _Optional[str] = ..., period: _Optional[str] = ..., rule_pack_version: _Optional[str] = ..., state: _Optional[str] = ..., lines_total: _Optional[int] = ..., lines_done: _Optional[int] = ..., findings: _Optional[int] = ..., lines_per_second: _Optional[float] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., partition: _Optional[int] = ..., partitions: _Optional[int] = ..., error: _Optional[str] = ..., chunks_done: _Optional[int] = ...) -> None: ...
 
 class GetAuditRunRequest(_message.Message):
     __slots__ = ("run_id",)
@@ -320,24 +352,30 @@ class CompareAuditRunsResponse(_message.Message):
     def __init__(self, deltas: _Optional[_Iterable[_Union[RuleDelta, _Mapping]]] = ...) -> None: ...
 
 class PublishFindingsRequest(_message.Message):
-    __slots__ = ("request_id", "period", "institution_code", "actor")
+    __slots__ = ("request_id", "period", "institution_code", "actor", "run_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     period: str
     institution_code: str
     actor: str
-    def __init__(self, request_id: _Optional[str] = ..., period: _Optional[str] = ..., institution_code: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    run_id: str
+    def __init__(self, request_id: _Optional[str] = ..., period: _Optional[str] = ..., institution_code: _Optional[str] = ..., actor: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class PublishFindingsResponse(_message.Message):
-    __slots__ = ("published", "appeal_deadline")
+    __slots__ = ("published", "appeal_deadline", "replayed", "run_ids")
     PUBLISHED_FIELD_NUMBER: _ClassVar[int]
     APPEAL_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
     published: int
     appeal_deadline: str
-    def __init__(self, published: _Optional[int] = ..., appeal_deadline: _Optional[str] = ...) -> None: ...
+    replayed: bool
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, published: _Optional[int] = ..., appeal_deadline: _Optional[str] = ..., replayed: _Optional[bool] = ..., run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AppealFindingRequest(_message.Message):
     __slots__ = ("request_id", "finding_id", "institution_code", "reason", "evidence_refs", "actor")
@@ -396,10 +434,12 @@ class ConfirmDueFindingsRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., as_of: _Optional[str] = ...) -> None: ...
 
 class ConfirmDueFindingsResponse(_message.Message):
-    __slots__ = ("confirmed",)
+    __slots__ = ("confirmed", "replayed")
     CONFIRMED_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     confirmed: int
-    def __init__(self, confirmed: _Optional[int] = ...) -> None: ...
+    replayed: bool
+    def __init__(self, confirmed: _Optional[int] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class GetDeductionStatementRequest(_message.Message):
     __slots__ = ("institution_code", "period")

@@ -58,6 +58,7 @@ class ClaimRecord:
     diagnoses: list[dict[str, object]]
     procedures: list[dict[str, object]]
     lines: list[LineRecord]
+    invoice_no: str = ""
 
 
 @dataclass(frozen=True)

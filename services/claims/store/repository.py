@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Connection, Engine
 
-from services.claims.domain.model import ClaimRecord, FindingRecord, PatientRecord
-from services.claims.store.tables import analyses, claims, fee_lines, findings, patients
+from fundguard.claims.v1 import claims_pb2
+from fundguard.runtime.errors import FieldViolation, InvalidArgument
+from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
+from services.claims.store.ingest import PartitionKeeper
+from services.claims.store.tables import (
+    analyses,
+    claims,
+    fee_lines,
+    finding_events,
+    findings,
+    patients,
+    warning_feedback,
+)
 
 
 class ClaimsStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.partitions = PartitionKeeper(engine)
 
     def save_claims(self, conn: Connection, people: Sequence[PatientRecord], records: Sequence[ClaimRecord],
                     trace_id: str, traceparent: str) -> None:
@@ -36,17 +49,19 @@ class ClaimsStore:
                       | {"trace_id": trace_id, "traceparent": traceparent} for r in records]
         stmt = insert(claims).values(claim_rows)
         # A claim keeps the trace it first arrived with; everything else follows the upload.
-        keep = {"claim_id", "trace_id", "traceparent", "received_at"}
+        keep = {"claim_id", "trace_id", "traceparent", "received_at", "invoice_no"}
         conn.execute(stmt.on_conflict_do_update(
             index_elements=[claims.c.claim_id],
             set_={c.name: stmt.excluded[c.name] for c in claims.columns if c.name not in keep},
         ))
-        line_rows = [{"claim_id": r.claim_id, **line.__dict__} for r in records for line in r.lines]
+        line_rows = [{"claim_id": r.claim_id, "patient_id": r.patient_id, "institution_code": r.institution_code,
+                      **line.__dict__} for r in records for line in r.lines]
         if line_rows:
+            # Pre/in-event lines may still change before settlement: the latest order wins.
             stmt = insert(fee_lines).values(line_rows)
             conn.execute(stmt.on_conflict_do_update(
-                index_elements=[fee_lines.c.claim_id, fee_lines.c.line_id],
-                set_={c.name: stmt.excluded[c.name] for c in fee_lines.columns if c.name not in ("claim_id", "line_id")},
+                index_elements=[fee_lines.c.claim_id, fee_lines.c.line_id, fee_lines.c.service_date],
+                set_={k: stmt.excluded[k] for k in line_rows[0] if k not in ("claim_id", "line_id", "service_date")},
             ))
 
     def save_findings(self, conn: Connection, found: Sequence[FindingRecord], moment: str) -> None:
@@ -91,17 +106,92 @@ class ClaimsStore:
                                  .order_by(findings.c.rule_id, findings.c.finding_id)).mappings().all()
         return dict(head), dict(person or {}), [dict(r) for r in lines], [dict(r) for r in found]
 
-    def list_findings(self, filters: dict[str, str], period: str | None, limit: int,
-                      after: str) -> tuple[list[dict[str, Any]], Decimal]:
-        cond = [getattr(findings.c, k) == v for k, v in filters.items() if v]
+    def list_findings(self, filters: dict[str, object], period: str | None, limit: int,
+                      after: str) -> tuple[list[dict[str, Any]], Decimal, int]:
+        """A page of findings (keyset on finding_id) with the amount and count over all pages."""
+        cond = [getattr(findings.c, k) == v for k, v in filters.items() if v not in ("", None)]
         if period:
             year, month = (int(x) for x in period.split("-"))
             start = datetime(year, month, 1).date()
             end = datetime(year + (month == 12), month % 12 + 1, 1).date()
             cond += [findings.c.service_date >= start, findings.c.service_date < end]
         with self.engine.connect() as conn:
-            total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(findings.c.amount), 0)).where(*cond)
-                                 ).scalar_one()
+            total, count = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(findings.c.amount), 0),
+                                                  sa.func.count()).where(*cond)).one()
             rows = conn.execute(sa.select(findings).where(*cond, findings.c.finding_id > after)
                                 .order_by(findings.c.finding_id).limit(limit)).mappings().all()
-        return [dict(r) for r in rows], Decimal(total)
+        return [dict(r) for r in rows], Decimal(total), int(count)
+
+    def record_feedback(self, req: claims_pb2.RecordFeedbackRequest) -> claims_pb2.RecordFeedbackResponse:
+        """3103: each answer stored against its warning; continuing past one flags the finding and
+        appends an event, so auditors see it later."""
+        with self.engine.begin() as conn:
+            if req.request_id and conn.execute(sa.select(warning_feedback.c.seq).where(
+                    warning_feedback.c.request_id == req.request_id).limit(1)).first() is not None:
+                n = conn.execute(sa.select(sa.func.count()).where(warning_feedback.c.request_id == req.request_id)
+                                 ).scalar_one()
+                return claims_pb2.RecordFeedbackResponse(recorded=int(n), replayed=True)
+            ids = [fb.warning_id for fb in req.feedback]
+            known = {r.finding_id: r.state for r in conn.execute(
+                sa.select(findings.c.finding_id, findings.c.state).where(findings.c.finding_id.in_(ids)))}
+            missing = [FieldViolation(f"feedback[{i}].warning_id", f"no warning {fb.warning_id!r}")
+                       for i, fb in enumerate(req.feedback) if fb.warning_id not in known]
+            if missing:
+                raise InvalidArgument(missing)
+            request_id = req.request_id or f"feedback-{uuid.uuid4().hex}"
+            for fb in req.feedback:
+                seq = conn.execute(insert(warning_feedback).values(
+                    request_id=request_id, finding_id=fb.warning_id, disposal=fb.disposal, reason=fb.reason,
+                    actor=req.actor).returning(warning_feedback.c.seq)).scalar_one()
+                continued = fb.disposal == "1"
+                if continued:
+                    conn.execute(sa.update(findings).where(findings.c.finding_id == fb.warning_id)
+                                 .values(continued=True))
+                state = known[fb.warning_id]
+                conn.execute(insert(finding_events).values(
+                    event_id=f"feedback-{seq}", finding_id=fb.warning_id, from_state=state, to_state=state,
+                    actor=req.actor, reason=("继续执行：" if continued else "返回修改：") + fb.reason,
+                    detail={"dspo_way": fb.disposal, "request_id": request_id}))
+        return claims_pb2.RecordFeedbackResponse(recorded=len(req.feedback))
+
+
+def load_patient_claims(conn: Connection, patient_ids: Sequence[str], since: date, until: date
+                        ) -> tuple[dict[str, PatientRecord], list[ClaimRecord]]:
+    """The patients and every claim of theirs with lines served in [since, until), with those lines.
+
+    Reads the month partitions the window touches only (the range condition prunes the rest).
+    """
+    if not patient_ids:
+        return {}, []
+    ids = list(patient_ids)
+    # Arrays bound once (= ANY) rather than thousands of IN parameters compiled per chunk.
+    id_array = sa.bindparam("ids", ids, type_=ARRAY(sa.Text))
+    people = {r["patient_id"]: PatientRecord(r["patient_id"], r["name"], r["gender"], r["birth_date"],
+                                             r["death_date"], r["insurance_type"])
+              for r in conn.execute(sa.select(patients).where(patients.c.patient_id == sa.any_(id_array))
+                                    ).mappings()}
+    # Only the columns rules and bindings read (not extra: decoding JSON per line costs a fifth).
+    c = fee_lines.c
+    rows = conn.execute(
+        sa.select(c.claim_id, c.line_id, c.item_code, c.item_name, c.item_type, c.item_class, c.quantity,
+                  c.unit_price, c.amount, c.service_date, c.dept_code, c.doctor_code, c.doctor_name,
+                  c.original_line_id)
+        .where(c.patient_id == sa.any_(id_array), c.service_date >= since, c.service_date < until)
+        .order_by(c.claim_id, c.service_date, c.line_id)).all()
+    by_claim: dict[str, list[LineRecord]] = {}
+    for r in rows:
+        by_claim.setdefault(r[0], []).append(LineRecord(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+                                                        r[10], r[11], r[12], r[13]))
+    claim_array = sa.bindparam("claim_ids", list(by_claim), type_=ARRAY(sa.Text))
+    heads = conn.execute(sa.select(claims).where(claims.c.claim_id == sa.any_(claim_array))).mappings().all()
+    out = [ClaimRecord(
+        claim_id=h["claim_id"], encounter_id=h["encounter_id"], institution_code=h["institution_code"],
+        institution_level=h["institution_level"], patient_id=h["patient_id"], care_setting=h["care_setting"],
+        med_type=h["med_type"], admission_date=h["admission_date"], discharge_date=h["discharge_date"],
+        doctor_code=h["doctor_code"], dept_code=h["dept_code"], insurance_type=h["insurance_type"],
+        total_amount=h["total_amount"], diagnoses=list(h["diagnoses"]), procedures=list(h["procedures"]),
+        lines=by_claim[h["claim_id"]], invoice_no=h["invoice_no"]) for h in heads]
+    out.sort(key=lambda c: (c.patient_id, c.claim_id))
+    for pid in ids:
+        people.setdefault(pid, PatientRecord(pid, "", "", None, None, ""))
+    return people, out

@@ -43,25 +43,38 @@ claims = sa.Table(
     sa.Column("trace_id", sa.String(32), nullable=False, server_default=""),
     sa.Column("traceparent", sa.String(64), nullable=False, server_default=""),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("invoice_no", sa.Text, nullable=False, server_default=""),
 )
 
+# Fee lines are partitioned by month of service (RANGE on service_date); a partition is
+# created on demand when the first line of a month arrives (see repository.ensure_partitions).
+# The key includes the partition column, as PostgreSQL requires: a line is identified by its
+# claim, its feedetl_sn and its service date. No foreign key to claims: bulk ingestion
+# upserts the claim rows itself, set-based, and a per-row FK check would halve its speed.
 fee_lines = sa.Table(
     "fee_lines",
     metadata,
-    sa.Column("claim_id", sa.String(96), sa.ForeignKey(claims.c.claim_id), primary_key=True),
+    sa.Column("claim_id", sa.String(96), primary_key=True),
     sa.Column("line_id", sa.String(64), primary_key=True),
-    sa.Column("item_code", sa.String(64), nullable=False),
+    sa.Column("service_date", sa.Date, primary_key=True),
+    sa.Column("patient_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("institution_code", sa.String(16), nullable=False, server_default=""),
+    sa.Column("item_code", sa.Text, nullable=False),
     sa.Column("item_name", sa.Text, nullable=False, server_default=""),
-    sa.Column("item_type", sa.String(4), nullable=False, server_default=""),
-    sa.Column("item_class", sa.String(4), nullable=False, server_default=""),
+    sa.Column("item_type", sa.Text, nullable=False, server_default=""),
+    sa.Column("item_class", sa.Text, nullable=False, server_default=""),
     sa.Column("quantity", sa.Numeric(14, 4), nullable=False),
     sa.Column("unit_price", sa.Numeric(16, 4), nullable=True),
     sa.Column("amount", MONEY, nullable=False),
-    sa.Column("service_date", sa.Date, nullable=False),
-    sa.Column("dept_code", sa.String(32), nullable=False, server_default=""),
-    sa.Column("doctor_code", sa.String(16), nullable=False, server_default="", index=True),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("dept_code", sa.Text, nullable=False, server_default=""),
+    sa.Column("doctor_code", sa.Text, nullable=False, server_default=""),
     sa.Column("doctor_name", sa.Text, nullable=False, server_default=""),
     sa.Column("original_line_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_fee_lines_patient_date", "patient_id", "service_date"),
+    postgresql_partition_by="RANGE (service_date)",
 )
 
 analyses = sa.Table(
@@ -101,4 +114,130 @@ findings = sa.Table(
     sa.Column("moment", sa.String(8), nullable=False),
     sa.Column("state", sa.String(16), nullable=False, server_default="found"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # The audit run that produced it (post-event); null for pre/in-event warnings.
+    sa.Column("run_id", sa.String(40), nullable=True, index=True),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("appeal_deadline", sa.Date, nullable=True),
+    # 3103: the doctor continued past this warning (evidence for auditors later).
+    sa.Column("continued", sa.Boolean, nullable=False, server_default=sa.false()),
+    # ConfirmDueFindings reads published findings by deadline, a batch at a time.
+    sa.Index("ix_findings_due", "appeal_deadline", "institution_code", "finding_id",
+             postgresql_where=sa.text("state = 'published'")),
+)
+
+
+requests = sa.Table(
+    "requests",
+    metadata,
+    # Every write's request_id (msgid) with the answer it got, so a retry gets the same answer.
+    sa.Column("request_id", sa.String(96), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("response", sa.LargeBinary, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+settlements = sa.Table(
+    "settlements",
+    metadata,
+    sa.Column("settlement_id", sa.String(64), primary_key=True),  # setl_id
+    sa.Column("claim_id", sa.String(96), nullable=False, index=True),
+    sa.Column("encounter_id", sa.String(64), nullable=False),
+    sa.Column("patient_id", sa.String(64), nullable=False),
+    sa.Column("institution_code", sa.String(16), nullable=False),
+    sa.Column("total_amount", MONEY, nullable=False),
+    sa.Column("fund_paid", MONEY, nullable=True),
+    sa.Column("cash_paid", MONEY, nullable=True),
+    sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("invoice_no", sa.Text, nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.Column("state", sa.String(16), nullable=False, server_default="settled"),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+settlement_events = sa.Table(
+    "settlement_events",
+    metadata,
+    # Settled, then perhaps reversed: a reversal is an appended event, never a delete.
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("settlement_id", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("request_id", sa.String(96), nullable=False, server_default=""),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+finding_events = sa.Table(
+    "finding_events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("event_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("finding_id", sa.String(32), nullable=False, index=True),
+    sa.Column("from_state", sa.String(16), nullable=False),
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("detail", JSONB, nullable=False, server_default="{}"),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+warning_feedback = sa.Table(
+    "warning_feedback",
+    metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("request_id", sa.String(96), nullable=False),
+    sa.Column("finding_id", sa.String(32), nullable=False, index=True),
+    sa.Column("disposal", sa.String(2), nullable=False),  # 1 continue, 2 go back and change
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("actor", sa.Text, nullable=False, server_default=""),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+audit_runs = sa.Table(
+    "audit_runs",
+    metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("request_id", sa.String(96), nullable=True, unique=True),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("rule_pack_version", sa.Text, nullable=False, server_default=""),
+    sa.Column("partition", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("partitions", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("lines_total", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("lines_done", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("findings", sa.BigInteger, nullable=False, server_default="0"),
+    # The checkpoint: every patient up to and including this id has been judged and stored.
+    sa.Column("last_patient_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("chunks_done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("busy_seconds", sa.Float, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+deductions = sa.Table(
+    "deductions",
+    metadata,
+    # Append-only: each change of what a finding deducts is a new row (the latest one counts).
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("finding_id", sa.String(32), nullable=False, index=True),
+    sa.Column("claim_id", sa.String(96), nullable=False, index=True),
+    sa.Column("institution_code", sa.String(16), nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    # Events for credit, written in the same transaction as the state change they report.
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("institution_code", sa.String(16), nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),  # a serialised credit.v1.Event
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_outbox_pending", "seq", postgresql_where=sa.text("delivered_at IS NULL")),
 )

@@ -1,0 +1,109 @@
+"""3101/3102 through the real claims server: the patient's stored history goes to rules with
+the request, warnings are stored, and 3103 feedback is kept against each warning."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import grpc
+import pytest
+import sqlalchemy as sa
+
+from fundguard.claims.v1 import claims_pb2, claims_pb2_grpc
+from fundguard.common.v1 import common_pb2
+from fundguard.physician_codes.v1 import physician_codes_pb2_grpc
+from fundguard.rules.v1 import rules_pb2_grpc
+from services.claims.domain.model import ClaimRecord
+from services.claims.servicer import ClaimsServicer, read_cases
+from services.claims.store.repository import ClaimsStore
+from tests.servers import serve
+
+INST = "H32118100064"
+
+
+@pytest.fixture(scope="module")
+def claims(backends: dict[str, str], migrated_url: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[claims_pb2_grpc.ClaimsServiceStub]:
+    with serve("claims", migrated_url, tmp_path_factory.mktemp("claims-analyze"), addrs=backends) as (channel, _):
+        yield claims_pb2_grpc.ClaimsServiceStub(channel)
+
+
+def case(patient: str, enc: str, day: str, item: str = "250305011", price: str = "68.00") -> common_pb2.PatientCase:
+    return common_pb2.PatientCase(
+        patient=common_pb2.Patient(patient_id=patient, gender="2", birth_date="1979-12-03"),
+        encounters=[common_pb2.Encounter(
+            encounter_id=enc, institution_code=INST, institution_level="3", care_setting="1", med_type="11",
+            doctor_code="D32118100101",
+            lines=[common_pb2.FeeLine(line_id="1", item_code=item, item_type="201", quantity="1",
+                                      unit_price=common_pb2.Money(amount=price), amount=common_pb2.Money(amount=price),
+                                      service_date=day, doctor_code="D32118100101")])])
+
+
+def upload(stub: claims_pb2_grpc.ClaimsServiceStub, patient: str, enc: str, when: str) -> None:
+    stub.UploadFeeDetails(claims_pb2.UploadFeeDetailsRequest(
+        request_id=f"h-{enc}", institution_code=INST,
+        encounter=common_pb2.Encounter(encounter_id=enc, care_setting="1", invoice_no=f"INV-{enc}"),
+        patient=common_pb2.Patient(patient_id=patient, gender="2"),
+        details=[claims_pb2.FeeDetail(detail_sn="1", encounter_id=enc, patient_id=patient, occurred_at=when,
+                                      item_code="110200001", quantity="1", amount=common_pb2.Money(amount="8.00"))]),
+        timeout=10)
+
+
+def test_history_of_the_look_back_window_is_loaded_for_rules(claims, engine) -> None:
+    patient = "PH" + uuid.uuid4().hex[:8]
+    upload(claims, patient, patient + "-old", "2028-01-02 08:00:00")     # 94 days before: outside 90 days
+    upload(claims, patient, patient + "-recent", "2028-03-20 08:00:00")  # 16 days before: history
+    upload(claims, patient, patient + "-later", "2028-04-20 08:00:00")   # after the request: not history
+    upload(claims, "someone-else", "other-" + patient, "2028-03-20 08:00:00")
+    request = claims_pb2.AnalyzeRequest(cases=[case(patient, patient + "-now", "2028-04-05")])
+    _, records = read_cases(request.cases)
+    with grpc.insecure_channel("127.0.0.1:9") as nowhere:
+        servicer = ClaimsServicer(ClaimsStore(engine), rules_pb2_grpc.RulesServiceStub(nowhere),
+                                  physician_codes_pb2_grpc.PhysicianCodesServiceStub(nowhere))
+        cases = claims_pb2.AnalyzeRequest()
+        cases.CopyFrom(request)
+        servicer._add_history(cases.cases, records)
+        servicer.audit.stop()
+    history = cases.cases[0].history
+    assert [e.encounter_id for e in history] == [patient + "-recent"]
+    assert history[0].claim_id == f"{INST}-{patient}-recent" and history[0].invoice_no == f"INV-{patient}-recent"
+    assert history[0].lines[0].service_date == "2028-03-20" and history[0].care_setting == "1"
+    assert isinstance(records[0], ClaimRecord) and records[0].lines[0].service_date == date(2028, 4, 5)
+
+
+def test_feedback_is_kept_against_each_warning_and_continuing_is_visible(claims, engine) -> None:
+    patient = "PW" + uuid.uuid4().hex[:8]
+    reply = claims.Analyze(claims_pb2.AnalyzeRequest(
+        request_id=f"msg-{patient}", moment=common_pb2.MOMENT_PRE, trigger_scene="2",
+        cases=[case(patient, patient + "-e", "2028-04-05")]), timeout=20)
+    warnings = {f.rule_id: f.finding_id for f in reply.findings}
+    assert {"R-SERVICE-SEX", "R-PRICE-CEILING"} <= set(warnings)
+    with engine.connect() as conn:
+        times = conn.execute(sa.text("SELECT requested_at, responded_at FROM claims.analyses WHERE request_id = :r"),
+                             {"r": f"msg-{patient}"}).one()
+    assert times.requested_at <= times.responded_at
+
+    with pytest.raises(grpc.RpcError) as err:
+        claims.RecordFeedback(claims_pb2.RecordFeedbackRequest(request_id=f"fb0-{patient}", actor="D32118100101",
+                                                               feedback=[
+            claims_pb2.WarningFeedback(warning_id=warnings["R-SERVICE-SEX"], disposal="1"),
+            claims_pb2.WarningFeedback(warning_id="nope", disposal="3")]), timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "feedback[0].reason" in err.value.details() and "feedback[1].disposal" in err.value.details()
+
+    fb = claims_pb2.RecordFeedbackRequest(request_id=f"fb-{patient}", actor="D32118100101", feedback=[
+        claims_pb2.WarningFeedback(warning_id=warnings["R-SERVICE-SEX"], disposal="1", reason="患者为变性人，已核实"),
+        claims_pb2.WarningFeedback(warning_id=warnings["R-PRICE-CEILING"], disposal="2")])
+    assert claims.RecordFeedback(fb, timeout=10).recorded == 2
+    again = claims.RecordFeedback(fb, timeout=10)
+    assert again.replayed and again.recorded == 2
+
+    continued = claims.ListFindings(claims_pb2.ListFindingsRequest(continued_only=True, rule_id="R-SERVICE-SEX"),
+                                    timeout=10)
+    assert warnings["R-SERVICE-SEX"] in {f.finding_id for f in continued.findings}
+    assert warnings["R-PRICE-CEILING"] not in {f.finding_id for f in continued.findings}
+    events = claims.ListFindingEvents(claims_pb2.ListFindingEventsRequest(finding_id=warnings["R-SERVICE-SEX"]),
+                                      timeout=10).events
+    assert len(events) == 1 and events[0].actor == "D32118100101" and "患者为变性人" in events[0].reason
