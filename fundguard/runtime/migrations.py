@@ -20,14 +20,19 @@ from fundguard.runtime.settings import SERVICES
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _package(service: str) -> str:
+    # The gateway keeps its own store (callers, nonces) beside the four services'.
+    return "gateway" if service == "gateway" else f"services.{service}"
+
+
 def _store(service: str) -> tuple[sa.MetaData, str]:
-    tables = importlib.import_module(f"services.{service}.store.tables")
+    tables = importlib.import_module(f"{_package(service)}.store.tables")
     return tables.metadata, tables.SCHEMA
 
 
 def alembic_config(service: str, database_url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "services" / service / "store" / "migrations"))
+    cfg.set_main_option("script_location", str(ROOT.joinpath(*_package(service).split("."), "store", "migrations")))
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
     cfg.attributes["service"] = service
     return cfg
@@ -38,7 +43,7 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
 
 
 def upgrade_all(database_url: str) -> None:
-    for service in SERVICES:
+    for service in (*SERVICES, "gateway"):
         upgrade(service, database_url)
 
 
