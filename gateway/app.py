@@ -8,10 +8,12 @@ roles may use them; anything not granted is denied.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -151,7 +153,13 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
             raise SettingsError("DATABASE_URL is not set: the gateway keeps callers and nonces in PostgreSQL")
         engine = create_engine(settings.database_url, pool_size=10, max_overflow=20)
     edge = Edge(settings, config, engine, TokenCipher(key if key is not None else load_key()))
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        edge.upstreams.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Fundguard gateway", version="1.0.0",
         description=(
             "The national interface (`POST /fsi/api/rsfComIfsService/callService`) and REST access to "
@@ -215,10 +223,6 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
     from gateway.rest import add_rest_routes
 
     add_rest_routes(app, edge)
-
-    @app.on_event("shutdown")
-    def close() -> None:
-        edge.upstreams.close()
 
     return app
 
