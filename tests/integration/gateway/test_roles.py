@@ -25,8 +25,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/cycles/{period}/publish"): {"request_id": "r1"},
     ("POST", "/api/v1/cycles/confirm-due"): {"request_id": "r1", "as_of": "2026-11-20"},
     ("POST", "/api/v1/rules/evaluate"): {"cases": []},
-    ("POST", "/api/v1/catalogues"): {"request_id": "r1", "version": "v-roles", "effective_from": "2026-01-01",
-                                      "files": {}},
+    # Incomplete on purpose: a granted role reaches validation (400) and nothing is loaded.
+    ("POST", "/api/v1/catalogues"): {"request_id": "r1", "version": "v-roles"},
     ("POST", "/api/v1/registry/institutions"): {"request_id": "r1", "items": [{"code": "bad"}]},
     ("POST", "/api/v1/registry/staff"): {"request_id": "r1", "items": [{"code": "bad"}]},
     ("POST", "/api/v1/registry/registrations"): {"request_id": "r1", "items": [
