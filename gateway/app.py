@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -115,6 +116,11 @@ class EdgeMiddleware:
             except Unauthenticated as exc:
                 await self._refuse(scope, receive, send, 401, str(exc))
                 return
+            except SQLAlchemyError:
+                log.warning("caller store unavailable", exc_info=True)
+                await self._refuse(scope, receive, send, 503, "authentication is unavailable; retry shortly",
+                                   {"Retry-After": "1"})
+                return
             wait = self.edge.limiter.retry_after(caller.caller_id)
             if wait > 0:
                 await self._refuse(scope, receive, send, 429, f"rate limit for caller {caller.caller_id} reached",
@@ -151,7 +157,10 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
     if engine is None:
         if not settings.database_url:
             raise SettingsError("DATABASE_URL is not set: the gateway keeps callers and nonces in PostgreSQL")
-        engine = create_engine(settings.database_url, pool_size=10, max_overflow=20)
+        # No ping per checkout: that would double the round trips of the nonce check. A
+        # connection the server dropped fails one request (503) and is replaced.
+        engine = create_engine(settings.database_url, pool_size=20, max_overflow=20, pool_pre_ping=False,
+                               pool_recycle=1800)
     edge = Edge(settings, config, engine, TokenCipher(key if key is not None else load_key()))
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

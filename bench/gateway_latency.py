@@ -1,0 +1,167 @@
+"""Gateway latency against request rate: 3101 with a 50-line encounter, and a no-op request
+through the same gateway (authenticated, rate-limited, no gRPC) as the baseline.
+
+The suite runs as real processes (``fundguard.runtime.supervisor.Suite``) on an embedded
+PostgreSQL; the load generator is an open-loop asyncio/httpx client on loopback: request i
+is sent at t0 + i/rate whether or not earlier ones have answered, and its latency counts
+from that scheduled moment, so a slow server cannot hide queueing from the figures.
+
+    .venv/bin/python -m bench.gateway_latency [--quick]
+
+Writes bench/results/gateway.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from fundguard.demo import SAMPLES, load_samples
+from fundguard.runtime.supervisor import Suite
+from gateway.auth import signed_headers
+from gateway.client import provision_caller
+
+NATIONAL = "/fsi/api/rsfComIfsService/callService"
+RESULTS = Path(__file__).resolve().parent / "results" / "gateway.json"
+LINES = 50
+
+
+def encounter_50_lines() -> dict[str, Any]:
+    """The clean outpatient sample with its order lines repeated to 50 (distinct rx_id)."""
+    body = json.loads((SAMPLES / "requests" / "3101-01-clean-outpatient.json").read_text(encoding="utf-8"))
+    enc = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+    orders = enc["fsi_order_dtos"]
+    lines = []
+    for i in range(LINES):
+        line = copy.deepcopy(orders[i % len(orders)])
+        line["rx_id"] = str(i + 1)
+        lines.append(line)
+    enc["fsi_order_dtos"] = lines
+    return body
+
+
+class Load:
+    def __init__(self, base: str, caller_id: str, token: str) -> None:
+        self.base = base
+        self.caller_id = caller_id
+        self.token = token
+        self.template = encounter_50_lines()
+        self.seq = 0
+        self.stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+
+    def request(self, kind: str) -> tuple[str, str, bytes | None]:
+        if kind == "noop":
+            return "GET", "/api/v1/whoami", None
+        self.seq += 1
+        body = self.template
+        body["msgid"] = f"{body['fixmedins_code']}{self.stamp}{self.seq % 10000:04d}"
+        enc = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+        enc["mdtrt_id"] = f"BENCH{self.stamp}{self.seq:07d}"
+        body["input"]["data"]["patient_dtos"][0]["curr_mdtrt_id"] = enc["mdtrt_id"]
+        # msgid repeats after 10,000 requests; the stamp changes per run, so make it unique:
+        body["msgid"] = f"{body['fixmedins_code']}{(int(self.stamp) + self.seq // 10000):014d}{self.seq % 10000:04d}"
+        return "POST", NATIONAL, json.dumps(body, ensure_ascii=False).encode()
+
+    async def run(self, client: httpx.AsyncClient, kind: str, rate: float, seconds: float) -> dict[str, Any]:
+        n = int(rate * seconds)
+        latencies: list[float] = []
+        errors = 0
+        loop = asyncio.get_running_loop()
+        t0 = loop.time() + 0.05
+
+        async def one(at: float, method: str, path: str, body: bytes | None) -> None:
+            nonlocal errors
+            await asyncio.sleep(max(0.0, at - loop.time()))
+            headers = signed_headers(self.caller_id, self.token)
+            if body is not None:
+                headers["content-type"] = "application/json"
+            try:
+                r = await client.request(method, self.base + path, content=body, headers=headers, timeout=10)
+                ok = r.status_code == 200 and (body is None or r.json().get("infcode") == 0)
+            except httpx.HTTPError:
+                ok = False
+            latencies.append(loop.time() - at)
+            if not ok:
+                errors += 1
+
+        tasks = [asyncio.create_task(one(t0 + i / rate, *self.request(kind))) for i in range(n)]
+        await asyncio.gather(*tasks)
+        latencies.sort()
+
+        def pct(p: float) -> float:
+            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+        return {"kind": kind, "rate": rate, "requests": n, "errors": errors,
+                "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2), "max_ms": round(latencies[-1] * 1000, 2)}
+
+
+async def measure(load: Load, rates: list[float], seconds: float, repeats: int) -> list[dict[str, Any]]:
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+    out = []
+    async with httpx.AsyncClient(limits=limits) as client:
+        for kind in ("noop", "3101"):
+            await load.run(client, kind, 50, 1.0)  # warm connections and caches
+            for rate in rates:
+                runs = [await load.run(client, kind, rate, seconds) for _ in range(repeats)]
+                row = {"kind": kind, "rate": rate, "requests": runs[0]["requests"],
+                       "errors": sum(r["errors"] for r in runs),
+                       "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+                       "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+                       "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats}
+                print(json.dumps(row), flush=True)
+                out.append(row)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rates, shorter runs")
+    parser.add_argument("--rates", default="", help="comma-separated requests per second")
+    parser.add_argument("--seconds", type=float, default=0)
+    parser.add_argument("--repeats", type=int, default=0)
+    args = parser.parse_args(argv)
+    rates = [float(r) for r in args.rates.split(",") if r] or ([100, 200] if args.quick else [50, 100, 150, 200, 250, 300])
+    seconds = args.seconds or (4.0 if args.quick else 10.0)
+    repeats = args.repeats or (1 if args.quick else 3)
+    with tempfile.TemporaryDirectory(prefix="fg-bench-gw-") as tmp:
+        with Suite(Path(tmp), None, fixed_ports=False,
+                   extra_env={"OTEL_TRACES_SAMPLER": os.environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on")}
+                   ) as suite:
+            load_samples(suite)
+            assert suite.database_url
+            auth = provision_caller(suite.database_url, suite.env(), "bench-platform", "platform", "32")
+            load = Load(suite.gateway_url, auth.caller_id, auth.token)
+            t = time.monotonic()
+            rows = asyncio.run(measure(load, rates, seconds, repeats))
+            print(f"measured in {time.monotonic() - t:.0f} s")
+    at = {(r["kind"], r["rate"]): r for r in rows}
+    target = 200.0 if (("3101", 200.0) in at) else rates[-1]
+    main_row, base_row = at[("3101", target)], at[("noop", target)]
+    result = {
+        "figure": f"3101 ({LINES}-line encounter) p99 latency at {target:g} requests/s through the gateway",
+        "value": main_row["p99_ms"], "unit": "ms", "baseline": base_row["p99_ms"],
+        "baseline_figure": f"no-op request (GET /api/v1/whoami, signed) p99 at {target:g} requests/s",
+        "ratio": round(main_row["p99_ms"] / base_row["p99_ms"], 2) if base_row["p99_ms"] else None,
+        "curve": rows, "seconds_per_point": seconds, "repeats": repeats,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("figure", "value", "unit", "baseline", "ratio")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
