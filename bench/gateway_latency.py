@@ -26,10 +26,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 
+from fundguard.claims.v1 import claims_pb2_grpc
 from fundguard.demo import SAMPLES, load_samples
 from fundguard.runtime.supervisor import Suite
+from gateway import national
 from gateway.auth import signed_headers
 from gateway.client import provision_caller
 
@@ -60,10 +63,15 @@ class Load:
         self.template = encounter_50_lines()
         self.seq = 0
         self.stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+        self.claims: claims_pb2_grpc.ClaimsServiceStub | None = None
 
     def request(self, kind: str) -> tuple[str, str, bytes | None]:
         if kind == "noop":
             return "GET", "/api/v1/whoami", None
+        if kind == "health":
+            return "GET", "/healthz", None
+        if kind == "direct":
+            return ("GRPC", "", self.request("3101")[2])
         self.seq += 1
         body = self.template
         body["msgid"] = f"{body['fixmedins_code']}{self.stamp}{self.seq % 10000:04d}"
@@ -84,6 +92,14 @@ class Load:
         async def one(at: float, method: str, path: str, body: bytes | None) -> None:
             nonlocal errors
             await asyncio.sleep(max(0.0, at - loop.time()))
+            if method == "GRPC":
+                try:
+                    assert self.claims is not None and body is not None
+                    await self.claims.Analyze(national.analysis_request(json.loads(body)), timeout=10)
+                except grpc.RpcError:
+                    errors += 1
+                latencies.append(loop.time() - at)
+                return
             headers = signed_headers(self.caller_id, self.token)
             if body is not None:
                 headers["content-type"] = "application/json"
@@ -107,11 +123,15 @@ class Load:
                 "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2), "max_ms": round(latencies[-1] * 1000, 2)}
 
 
-async def measure(load: Load, rates: list[float], seconds: float, repeats: int) -> list[dict[str, Any]]:
+async def measure(load: Load, claims_addr: str, rates: list[float], seconds: float,
+                  repeats: int) -> list[dict[str, Any]]:
+    """Each kind at each rate: the no-op through the gateway, 3101 through the gateway, and
+    the same Analyze sent straight to claims over gRPC (what the gateway adds is the gap)."""
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     out = []
-    async with httpx.AsyncClient(limits=limits) as client:
-        for kind in ("noop", "3101"):
+    async with httpx.AsyncClient(limits=limits) as client, grpc.aio.insecure_channel(claims_addr) as channel:
+        load.claims = claims_pb2_grpc.ClaimsServiceStub(channel)
+        for kind in ("noop", "3101", "direct"):
             await load.run(client, kind, 50, 1.0)  # warm connections and caches
             for rate in rates:
                 runs = [await load.run(client, kind, rate, seconds) for _ in range(repeats)]
@@ -131,31 +151,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", default="", help="comma-separated requests per second")
     parser.add_argument("--seconds", type=float, default=0)
     parser.add_argument("--repeats", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (FUNDGUARD_GATEWAY_WORKERS)")
     args = parser.parse_args(argv)
-    rates = [float(r) for r in args.rates.split(",") if r] or ([100, 200] if args.quick else [50, 100, 150, 200, 250, 300])
-    seconds = args.seconds or (4.0 if args.quick else 10.0)
+    rates = [float(r) for r in args.rates.split(",") if r] or ([50, 200] if args.quick else [25, 50, 100, 150, 200])
+    seconds = args.seconds or (3.0 if args.quick else 6.0)
     repeats = args.repeats or (1 if args.quick else 3)
-    with tempfile.TemporaryDirectory(prefix="fg-bench-gw-") as tmp:
-        with Suite(Path(tmp), None, fixed_ports=False,
-                   extra_env={"OTEL_TRACES_SAMPLER": os.environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on")}
-                   ) as suite:
-            load_samples(suite)
-            assert suite.database_url
-            auth = provision_caller(suite.database_url, suite.env(), "bench-platform", "platform", "32")
-            load = Load(suite.gateway_url, auth.caller_id, auth.token)
-            t = time.monotonic()
-            rows = asyncio.run(measure(load, rates, seconds, repeats))
-            print(f"measured in {time.monotonic() - t:.0f} s")
+    env = {"OTEL_TRACES_SAMPLER": os.environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
+           "FUNDGUARD_GATEWAY_WORKERS": str(args.workers)}
+    with tempfile.TemporaryDirectory(prefix="fg-bench-gw-") as tmp, \
+            Suite(Path(tmp), None, fixed_ports=False, extra_env=env) as suite:
+        load_samples(suite)
+        assert suite.database_url
+        auth = provision_caller(suite.database_url, suite.env(), "bench-platform", "platform", "32")
+        load = Load(suite.gateway_url, auth.caller_id, auth.token)
+        t = time.monotonic()
+        rows = asyncio.run(measure(load, suite.addrs["claims"], rates, seconds, repeats))
+        print(f"measured in {time.monotonic() - t:.0f} s")
     at = {(r["kind"], r["rate"]): r for r in rows}
     target = 200.0 if (("3101", 200.0) in at) else rates[-1]
-    main_row, base_row = at[("3101", target)], at[("noop", target)]
+    main_row, base_row, direct_row = at[("3101", target)], at[("noop", target)], at[("direct", target)]
     result = {
         "figure": f"3101 ({LINES}-line encounter) p99 latency at {target:g} requests/s through the gateway",
         "value": main_row["p99_ms"], "unit": "ms", "baseline": base_row["p99_ms"],
         "baseline_figure": f"no-op request (GET /api/v1/whoami, signed) p99 at {target:g} requests/s",
         "ratio": round(main_row["p99_ms"] / base_row["p99_ms"], 2) if base_row["p99_ms"] else None,
+        "direct_to_claims_p99_ms": direct_row["p99_ms"],
         "curve": rows, "seconds_per_point": seconds, "repeats": repeats,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "gateway_workers": args.workers,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average_at_end": os.getloadavg()},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

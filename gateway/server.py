@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from dataclasses import replace
 from typing import Any
 
 import uvicorn
@@ -57,5 +58,33 @@ def uvicorn_config(settings: Settings, host: str, port: int, config: GatewayConf
                           timeout_graceful_shutdown=10, backlog=2048, **kw)
 
 
+def app_from_env() -> Any:
+    """The app factory each worker process calls when FUNDGUARD_GATEWAY_WORKERS > 1: every
+    worker sets up its own logging and telemetry, then builds the app from the environment."""
+    from fundguard.runtime import telemetry
+    from fundguard.runtime.logs import setup_logging
+    from fundguard.runtime.settings import load
+    from gateway.app import create_app
+
+    settings = load("gateway")
+    setup_logging("gateway", settings.log_level)
+    telemetry.setup("gateway", settings.data_dir, settings.otlp_endpoint)
+    config = GatewayConfig.from_env()
+    # Rate buckets live in each worker; share the replica's allowance among them.
+    config = replace(config, rate=config.rate / config.workers, burst=max(1.0, config.burst / config.workers))
+    return create_app(settings, config)
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
-    uvicorn.Server(uvicorn_config(settings, host, port)).run()  # handles SIGTERM and SIGINT itself
+    config = GatewayConfig.from_env()
+    if config.workers > 1:
+        # Several processes on one port: the event loop of one is no longer the ceiling.
+        kw: dict[str, Any] = {}
+        if config.tls_cert:
+            kw.update(ssl_certfile=config.tls_cert, ssl_keyfile=config.tls_key)
+        if config.tls_client_ca:
+            kw.update(ssl_ca_certs=config.tls_client_ca, ssl_cert_reqs=ssl.CERT_OPTIONAL, http=ClientCertProtocol)
+        uvicorn.run("gateway.server:app_from_env", factory=True, host=host, port=port, workers=config.workers,
+                    log_config=None, access_log=False, timeout_graceful_shutdown=10, backlog=2048, **kw)
+        return
+    uvicorn.Server(uvicorn_config(settings, host, port, config)).run()  # handles SIGTERM and SIGINT itself
