@@ -9,7 +9,6 @@ caller registered with ``fundguard callers add --cert-subject``.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from dataclasses import replace
 from typing import Any
@@ -35,14 +34,21 @@ def subject_text(peercert: dict[str, Any]) -> str:
 
 
 class ClientCertProtocol(H11Protocol):
-    """h11 with the verified client certificate's subject put into each request's state."""
+    """h11 with the verified client certificate's subject put into each request's state.
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        ssl_object = transport.get_extra_info("ssl_object")
-        cert = ssl_object.getpeercert() if ssl_object is not None else None
-        if cert:
-            self.app_state = {**self.app_state, "tls_client_subject": subject_text(cert)}
+    Read when the first bytes of a request arrive: by then the TLS handshake is surely
+    complete (at ``connection_made`` the peer certificate may not be available yet)."""
+
+    _tls_checked = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self._tls_checked:
+            self._tls_checked = True
+            ssl_object = self.transport.get_extra_info("ssl_object")
+            cert = ssl_object.getpeercert() if ssl_object is not None else None
+            if cert:
+                self.app_state = {**self.app_state, "tls_client_subject": subject_text(cert)}
+        super().data_received(data)
 
 
 def uvicorn_config(settings: Settings, host: str, port: int, config: GatewayConfig | None = None) -> uvicorn.Config:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -89,11 +90,13 @@ def https_url(gw: Gateway, migrated_url: str, pki: dict[str, tuple[str, str]],
 
 def test_a_registered_certificate_is_the_caller(gw: Gateway, https_url: str, pki: dict[str, tuple[str, str]]) -> None:
     gw.store.add("mtls-platform", "platform", "32", cert_subject="CN=platform-mtls,O=Jiangsu Platform,C=CN")
-    with httpx.Client(verify=pki["ca"][0], cert=pki["client"]) as client:
+    ctx = ssl.create_default_context(cafile=pki["ca"][0])
+    ctx.load_cert_chain(*pki["client"])
+    with httpx.Client(verify=ctx) as client:
         r = client.get(https_url + "/api/v1/whoami")
         assert r.status_code == 200, r.text
         assert r.json() == {"caller_id": "mtls-platform", "role": "platform", "scope": "32"}
     # No certificate and no signature: refused; a signature alone still works over TLS.
-    with httpx.Client(verify=pki["ca"][0]) as client:
+    with httpx.Client(verify=ssl.create_default_context(cafile=pki["ca"][0])) as client:
         assert client.get(https_url + "/api/v1/whoami").status_code == 401
         assert client.get(https_url + "/api/v1/whoami", headers=gw.headers("auditor-1")).json()["role"] == "auditor"
