@@ -98,6 +98,9 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         cfg = self.edge.config
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await self._refuse(scope, receive, send, 400, "the path or query contains a NUL character")
+            return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         limit = cfg.max_upload if scope["path"] in UPLOAD_PATHS else cfg.max_body
         length = headers.get("content-length", "")

@@ -386,3 +386,30 @@ def analysis_request(envelope: Mapping[str, Any]) -> claims_pb2.AnalyzeRequest:
         request_id=_text(envelope["msgid"]), moment=ANALYSIS_INFNOS[_text(envelope["infno"])],
         trigger_scene=_text(data.get("trig_scen")), task_id=_text(data.get("task_id")),
         rule_ids=[_text(r) for r in rule_ids], cases=cases)
+
+
+def nul_fields(message: Any, at: str = "") -> list[str]:
+    """Fields whose text holds a NUL character, which PostgreSQL text cannot store: refused
+    here, by name, rather than failing deep inside a service."""
+    found: list[str] = []
+    for field, value in message.ListFields():
+        path = f"{at}.{field.name}" if at else field.name
+        if field.type == field.TYPE_MESSAGE:
+            if field.message_type.GetOptions().map_entry:
+                found += [f"{path}[{k!r}]" for k, v in value.items()
+                          if "\x00" in str(k) or (isinstance(v, str) and "\x00" in v)]
+            elif field.is_repeated:
+                for i, item in enumerate(value):
+                    found += nul_fields(item, f"{path}[{i}]")
+            else:
+                found += nul_fields(value, path)
+        elif field.type == field.TYPE_STRING:
+            values = value if field.is_repeated else [value]
+            found += [path for v in values if "\x00" in v][:1]
+    return found
+
+
+def refuse_nul(message: Any) -> None:
+    bad = nul_fields(message)
+    if bad:
+        raise InvalidArgument([FieldViolation(f, "must not contain a NUL character") for f in bad[:50]])

@@ -386,6 +386,9 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
                     raise
                 results.append({"index": i, "status": "rejected", "detail": p.detail,
                                 "errors": [{"field": e.field, "reason": e.reason} for e in p.errors]})
+            except InvalidArgument as exc:
+                results.append({"index": i, "status": "rejected", "detail": "invalid fields",
+                                "errors": [{"field": e.field, "reason": e.reason} for e in exc.violations]})
         return {"accepted": sum(r["status"] == "accepted" for r in results),
                 "rejected": sum(r["status"] == "rejected" for r in results), "results": results}
 

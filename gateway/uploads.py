@@ -95,6 +95,9 @@ def row_detail(row: dict[str, Any]) -> claims_pb2.FeeDetail:
     detail = national.fee_detail(row)
     if not detail.detail_sn:
         raise RowProblem("required", "feedetl_sn")
+    bad = national.nul_fields(detail)
+    if bad:
+        raise RowProblem("must not contain a NUL character", bad[0])
     return detail
 
 

@@ -16,6 +16,7 @@ from fundguard.physician_codes.v1 import physician_codes_pb2_grpc
 from fundguard.rules.v1 import rules_pb2_grpc
 from fundguard.runtime.settings import SERVICES, Settings
 from fundguard.runtime.tls import dial
+from gateway import national
 
 T = TypeVar("T")
 
@@ -59,6 +60,8 @@ async def call(method: Callable[..., T], message: Any, deadline: float, name: st
     request has left as its gRPC deadline. The method name rides on the error so that an
     UNIMPLEMENTED answer can say which operation is missing."""
     timeout = remaining(deadline)
+    if hasattr(message, "ListFields"):
+        national.refuse_nul(message)
 
     def run() -> T:
         try:

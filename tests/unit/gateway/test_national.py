@@ -231,3 +231,15 @@ def test_institution_codes_covers_every_encounter() -> None:
 
 def test_every_supported_infno_has_a_translation() -> None:
     assert set(national.SUPPORTED_INFNOS) == {"3101", "3102", "3103", "2204", "2301", "2207", "2304", "2208", "2305"}
+
+
+def test_nul_characters_are_named_wherever_they_hide() -> None:
+    req = national.fee_details_request(envelope("2204", {"feedetail": [
+        ROW, {**ROW, "feedetl_sn": "2", "bilg_dr_name": "a\x00b", "prov\x00k": "v", "p2": "x\x00"}]}))
+    bad = national.nul_fields(req)
+    assert "details[1].doctor_name" in bad
+    assert any(b.startswith("details[1].extra[") for b in bad)
+    assert national.nul_fields(national.fee_details_request(envelope("2204", {"feedetail": [ROW]}))) == []
+    with pytest.raises(InvalidArgument) as exc:
+        national.refuse_nul(claims_pb2.ListFindingsRequest(institution_code="H\x00"))
+    assert "institution_code" in violations(exc)
