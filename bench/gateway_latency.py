@@ -2,7 +2,8 @@
 through the same gateway (authenticated, rate-limited, no gRPC) as the baseline.
 
 The suite runs as real processes (``fundguard.runtime.supervisor.Suite``) on an embedded
-PostgreSQL; the load generator is an open-loop asyncio/httpx client on loopback: request i
+PostgreSQL; the load generator is an open-loop asyncio client on loopback (``bench.http_load``: keep-alive
+connections and prepared requests, so its own CPU stays small): request i
 is sent at t0 + i/rate whether or not earlier ones have answered, and its latency counts
 from that scheduled moment, so a slow server cannot hide queueing from the figures.
 
@@ -27,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import httpx
 
+from bench.http_load import Pool
 from fundguard.claims.v1 import claims_pb2_grpc
 from fundguard.demo import SAMPLES, load_samples
 from fundguard.runtime.supervisor import Suite
@@ -82,7 +83,7 @@ class Load:
         body["msgid"] = f"{body['fixmedins_code']}{(int(self.stamp) + self.seq // 10000):014d}{self.seq % 10000:04d}"
         return "POST", NATIONAL, json.dumps(body, ensure_ascii=False).encode()
 
-    async def run(self, client: httpx.AsyncClient, kind: str, rate: float, seconds: float) -> dict[str, Any]:
+    async def run(self, client: Pool, kind: str, rate: float, seconds: float) -> dict[str, Any]:
         n = int(rate * seconds)
         latencies: list[float] = []
         errors = 0
@@ -104,9 +105,9 @@ class Load:
             if body is not None:
                 headers["content-type"] = "application/json"
             try:
-                r = await client.request(method, self.base + path, content=body, headers=headers, timeout=10)
-                ok = r.status_code == 200 and (body is None or r.json().get("infcode") == 0)
-            except httpx.HTTPError:
+                status, data = await asyncio.wait_for(client.send(method, path, headers, body or b""), 10)
+                ok = status == 200 and (body is None or b'"infcode":0' in data)
+            except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError):
                 ok = False
             latencies.append(loop.time() - at)
             if not ok:
@@ -127,9 +128,9 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
                   repeats: int) -> list[dict[str, Any]]:
     """Each kind at each rate: the no-op through the gateway, 3101 through the gateway, and
     the same Analyze sent straight to claims over gRPC (what the gateway adds is the gap)."""
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     out = []
-    async with httpx.AsyncClient(limits=limits) as client, grpc.aio.insecure_channel(claims_addr) as channel:
+    client = Pool(load.base)
+    async with grpc.aio.insecure_channel(claims_addr) as channel:
         load.claims = claims_pb2_grpc.ClaimsServiceStub(channel)
         for kind in ("noop", "3101", "direct"):
             await load.run(client, kind, 50, 1.0)  # warm connections and caches
@@ -142,6 +143,7 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
                        "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats}
                 print(json.dumps(row), flush=True)
                 out.append(row)
+    client.close()
     return out
 
 
