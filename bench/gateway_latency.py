@@ -87,6 +87,7 @@ class Load:
         n = int(rate * seconds)
         latencies: list[float] = []
         errors = 0
+        reasons: dict[str, int] = {}
         loop = asyncio.get_running_loop()
         t0 = loop.time() + 0.05
 
@@ -97,8 +98,9 @@ class Load:
                 try:
                     assert self.claims is not None and body is not None
                     await self.claims.Analyze(national.analysis_request(json.loads(body)), timeout=10)
-                except grpc.RpcError:
+                except grpc.RpcError as exc:
                     errors += 1
+                    reasons[str(exc.code())] = reasons.get(str(exc.code()), 0) + 1
                 latencies.append(loop.time() - at)
                 return
             headers = signed_headers(self.caller_id, self.token)
@@ -106,12 +108,13 @@ class Load:
                 headers["content-type"] = "application/json"
             try:
                 status, data = await asyncio.wait_for(client.send(method, path, headers, body or b""), 10)
-                ok = status == 200 and (body is None or b'"infcode":0' in data)
-            except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError):
-                ok = False
+                why = "" if status == 200 and (body is None or b'"infcode":0' in data) else f"http {status}"
+            except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
+                why = type(exc).__name__
             latencies.append(loop.time() - at)
-            if not ok:
+            if why:
                 errors += 1
+                reasons[why] = reasons.get(why, 0) + 1
 
         tasks = [asyncio.create_task(one(t0 + i / rate, *self.request(kind))) for i in range(n)]
         await asyncio.gather(*tasks)
@@ -120,7 +123,7 @@ class Load:
         def pct(p: float) -> float:
             return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
-        return {"kind": kind, "rate": rate, "requests": n, "errors": errors,
+        return {"kind": kind, "rate": rate, "requests": n, "errors": errors, "error_kinds": reasons,
                 "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2), "max_ms": round(latencies[-1] * 1000, 2)}
 
 
@@ -138,8 +141,10 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
                 runs = [await load.run(client, kind, rate, seconds) for _ in range(repeats)]
                 row = {"kind": kind, "rate": rate, "requests": runs[0]["requests"],
                        "errors": sum(r["errors"] for r in runs),
-                       "p50_ms": statistics.median(r["p50_ms"] for r in runs),
-                       "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+                       "error_kinds": {k: sum(r["error_kinds"].get(k, 0) for r in runs)
+                                       for k in sorted({k for r in runs for k in r["error_kinds"]})},
+                       "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
+                       "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 2),
                        "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats}
                 print(json.dumps(row), flush=True)
                 out.append(row)

@@ -69,15 +69,26 @@ class Pool:
         lines = [f"{method} {path} HTTP/1.1", f"host: {self.host}:{self.port}", f"content-length: {len(body)}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        conn = await self._get()
-        try:
-            result = await conn.request(head, body)
-        except BaseException:
-            conn.close()
-            self.all.remove(conn)
-            raise
-        self.free.append(conn)
-        return result
+        for attempt in (1, 2):
+            reused = bool(self.free)
+            conn = await self._get()
+            try:
+                result = await conn.request(head, body)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                conn.close()
+                self.all.remove(conn)
+                # The server closes idle keep-alive connections: retry once on a new one,
+                # as any HTTP client does, but only when the failed one was reused.
+                if reused and attempt == 1:
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                self.all.remove(conn)
+                raise
+            self.free.append(conn)
+            return result
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         for conn in self.all:

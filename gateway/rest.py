@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import anyio
 import grpc
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -212,6 +212,7 @@ class ReferBody(Write):
 
 
 Size = Annotated[int | None, Query(ge=1, le=1000)]
+Period = Annotated[str, Path(pattern=PERIOD, description="YYYY-MM")]
 Token = Annotated[str | None, Query(max_length=512)]
 
 
@@ -288,7 +289,7 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
     @route("GET", "/api/v1/institutions/{code}/deduction-statements/{period}",
            tags=["institutions"],
            summary="What is deducted from an institution's next settlement, line by line")
-    async def deduction_statement(request: Request, code: str, period: str) -> dict[str, Any]:
+    async def deduction_statement(request: Request, code: str, period: Period) -> dict[str, Any]:
         own(request, code)
         return to_dict(await rpc(request, up.claims.GetDeductionStatement, claims_pb2.GetDeductionStatementRequest(
             institution_code=code, period=period), "ClaimsService/GetDeductionStatement",
@@ -332,7 +333,7 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
 
     @route("POST", "/api/v1/cycles/{period}/publish", tags=["audit"],
            summary="Publish a period's findings to institutions (starts the appeal deadline)")
-    async def publish(request: Request, period: str, body: PublishBody) -> dict[str, Any]:
+    async def publish(request: Request, period: Period, body: PublishBody) -> dict[str, Any]:
         return to_dict(await rpc(request, up.claims.PublishFindings, claims_pb2.PublishFindingsRequest(
             request_id=body.request_id, period=period, institution_code=body.institution_code,
             actor=caller_of(request).caller_id), "ClaimsService/PublishFindings"))
