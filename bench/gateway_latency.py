@@ -110,7 +110,7 @@ class Load:
                 status, data = await asyncio.wait_for(client.send(method, path, headers, body or b""), 10)
                 why = "" if status == 200 and (body is None or b'"infcode":0' in data) else f"http {status}"
             except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
-                why = type(exc).__name__
+                why = f"{type(exc).__name__}: {exc}"[:80]
             latencies.append(loop.time() - at)
             if why:
                 errors += 1
@@ -139,7 +139,7 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
             await load.run(client, kind, 50, 1.0)  # warm connections and caches
             for rate in rates:
                 runs = [await load.run(client, kind, rate, seconds) for _ in range(repeats)]
-                row = {"kind": kind, "rate": rate, "requests": runs[0]["requests"],
+                row = {"kind": kind, "rate": rate, "requests": sum(r["requests"] for r in runs),
                        "errors": sum(r["errors"] for r in runs),
                        "error_kinds": {k: sum(r["error_kinds"].get(k, 0) for r in runs)
                                        for k in sorted({k for r in runs for k in r["error_kinds"]})},

@@ -17,6 +17,7 @@ class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.closed = False
 
     async def request(self, head: bytes, body: bytes) -> tuple[int, bytes]:
         self.writer.write(head + body)
@@ -38,9 +39,7 @@ class Connection:
             elif name == b"connection" and value.strip().lower() == b"close":
                 close = True
         data = await self.reader.readexactly(length) if length else b""
-        if close:
-            self.writer.close()
-            raise ConnectionResetError("server closed the connection")  # counted, then a new one is made
+        self.closed = close  # a complete answer, after which the server closes: not reused
         return status, data
 
     def close(self) -> None:
@@ -86,7 +85,11 @@ class Pool:
                 conn.close()
                 self.all.remove(conn)
                 raise
-            self.free.append(conn)
+            if conn.closed:
+                conn.close()
+                self.all.remove(conn)
+            else:
+                self.free.append(conn)
             return result
         raise AssertionError("unreachable")
 
