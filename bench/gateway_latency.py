@@ -152,6 +152,27 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
     return out
 
 
+def markdown(result: dict[str, Any]) -> str:
+    """The curve as a table for docs/benchmarks.md: one row per rate, p50 / p99 per kind."""
+    rows = {(r["kind"], r["rate"]): r for r in result["curve"]}
+    rates = sorted({r["rate"] for r in result["curve"]})
+    out = ["| requests/s | no-op p50 / p99 (ms) | 3101 via gateway p50 / p99 (ms), errors | "
+           "Analyze straight to claims p50 / p99 (ms), errors |", "|---:|---|---|---|"]
+    for rate in rates:
+        cells = []
+        for kind in ("noop", "3101", "direct"):
+            r = rows.get((kind, rate))
+            if r is None:
+                cells.append("-")
+                continue
+            err = f", {r['errors']}/{r['requests']} failed" if r["errors"] and kind != "noop" else ""
+            if kind == "noop" and r["errors"]:
+                err = f", {r['errors']}/{r['requests']} failed"
+            cells.append(f"{r['p50_ms']:g} / {r['p99_ms']:g}{err}")
+        out.append(f"| {rate:g} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rates, shorter runs")
@@ -159,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=0)
     parser.add_argument("--repeats", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (FUNDGUARD_GATEWAY_WORKERS)")
+    parser.add_argument("--markdown", action="store_true", help="print the last results as a table and stop")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(RESULTS.read_text())))
+        return 0
     rates = [float(r) for r in args.rates.split(",") if r] or ([50, 200] if args.quick else [25, 50, 100, 150, 200])
     seconds = args.seconds or (3.0 if args.quick else 6.0)
     repeats = args.repeats or (1 if args.quick else 3)

@@ -59,6 +59,9 @@ class Pool:
     async def _get(self) -> Connection:
         if self.free:
             return self.free.pop()
+        return await self._new()
+
+    async def _new(self) -> Connection:
         reader, writer = await asyncio.open_connection(self.host, self.port)
         conn = Connection(reader, writer)
         self.all.append(conn)
@@ -69,8 +72,8 @@ class Pool:
         lines += [f"{k}: {v}" for k, v in headers.items()]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         for attempt in (1, 2):
-            reused = bool(self.free)
-            conn = await self._get()
+            reused = bool(self.free) and attempt == 1
+            conn = await self._get() if attempt == 1 else await self._new()
             try:
                 result = await conn.request(head, body)
             except (ConnectionError, asyncio.IncompleteReadError):
