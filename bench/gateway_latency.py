@@ -2,7 +2,7 @@
 through the same gateway (authenticated, rate-limited, no gRPC) as the baseline.
 
 The suite runs as real processes (``fundguard.runtime.supervisor.Suite``) on an embedded
-PostgreSQL; the load generator is an open-loop asyncio client on loopback (``bench.http_load``: keep-alive
+PostgreSQL; the load generator is an open-loop asyncio client on loopback (``bench.gateway_http_load``: keep-alive
 connections and prepared requests, so its own CPU stays small): request i
 is sent at t0 + i/rate whether or not earlier ones have answered, and its latency counts
 from that scheduled moment, so a slow server cannot hide queueing from the figures.
@@ -29,7 +29,7 @@ from typing import Any
 
 import grpc
 
-from bench.http_load import Pool
+from bench.gateway_http_load import Pool
 from fundguard.claims.v1 import claims_pb2_grpc
 from fundguard.demo import SAMPLES, load_samples
 from fundguard.runtime.supervisor import Suite
