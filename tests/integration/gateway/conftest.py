@@ -105,15 +105,24 @@ def upstream_addrs(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) 
 def _serve_at(svc: str, addrs: dict[str, str], url: str, data_dir: Path) -> Iterator[None]:
     """tests.servers.serve picks its own port; tell the others where it landed."""
     import tests.servers as servers
+    from fundguard.runtime.supervisor import free_port
 
-    port = int(addrs[svc].rsplit(":", 1)[1])
     original = servers.free_port
-    servers.free_port = lambda: port  # type: ignore[assignment]
-    try:
-        cm = serve(svc, url, data_dir, addrs)
-        cm.__enter__()
-    finally:
-        servers.free_port = original  # type: ignore[assignment]
+    for attempt in range(5):
+        # Other test sessions share this machine: a port found free may be taken before it
+        # is bound. Then take another; services started later see the new address.
+        port = int(addrs[svc].rsplit(":", 1)[1]) if attempt == 0 else free_port()
+        addrs[svc] = f"127.0.0.1:{port}"
+        servers.free_port = lambda: port  # type: ignore[assignment]  # noqa: B023
+        try:
+            cm = serve(svc, url, data_dir, addrs)
+            cm.__enter__()
+            break
+        except Exception:
+            if attempt == 4:
+                raise
+        finally:
+            servers.free_port = original  # type: ignore[assignment]
     try:
         yield
     finally:
