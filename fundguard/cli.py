@@ -27,16 +27,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Before any server, channel, engine or app exists, so that all of them are instrumented.
     telemetry.setup(args.service, settings.data_dir, settings.otlp_endpoint, settings.metrics_addr)
     if args.service == "gateway":
-        import uvicorn
-
-        from gateway.app import create_app
+        from gateway.server import serve
 
         host, port = settings.addrs["gateway"].rsplit(":", 1)
         if os.environ.get("FUNDGUARD_LISTEN_ADDR"):
             host, port = settings.listen_addr.rsplit(":", 1)
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=int(port), log_config=None,
-                                               access_log=False, timeout_graceful_shutdown=10))
-        server.run()  # handles SIGTERM and SIGINT itself
+        serve(settings, host, int(port))  # TLS / client certificates per the gateway's settings
         telemetry.shutdown()
         return 0
     runner = importlib.import_module(f"services.{args.service}.main").build(settings)
@@ -50,10 +46,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     url = os.environ.get("DATABASE_URL")
     if not url:
         raise SettingsError("DATABASE_URL is not set: `fundguard migrate` needs the database to migrate")
-    unknown = [s for s in args.services if s not in settings_mod.SERVICES]
+    known = migrations.MIGRATED  # the four services and the gateway (callers, nonces)
+    unknown = [s for s in args.services if s not in known]
     if unknown:
-        raise SettingsError(f"unknown service {unknown[0]!r}; expected one of {', '.join(settings_mod.SERVICES)}")
-    chosen = tuple(args.services) or settings_mod.SERVICES
+        raise SettingsError(f"unknown service {unknown[0]!r}; expected one of {', '.join(known)}")
+    chosen = tuple(args.services) or known
     migrations.upgrade_all(settings_mod.check_database_url(url), chosen)
     print(f"migrated {', '.join(chosen)}")
     return 0
@@ -105,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("service", choices=[*settings_mod.SERVICES, "gateway"])
     p.set_defaults(fn=cmd_serve)
     p = sub.add_parser("migrate", help="run database migrations (DATABASE_URL)")
-    p.add_argument("services", nargs="*", metavar="SERVICE", help="default: all four")
+    p.add_argument("services", nargs="*", metavar="SERVICE", help="default: all four and the gateway")
     p.set_defaults(fn=cmd_migrate)
     p = sub.add_parser("up", help="start the whole suite; Ctrl-C stops it")
     p.set_defaults(fn=cmd_up)

@@ -23,6 +23,7 @@ from fundguard.physician_codes.v1 import physician_codes_pb2_grpc as pc_grpc
 from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
 from fundguard.runtime.supervisor import Suite
 from fundguard.runtime.tracestore import claim_spans, read_spans, render
+from gateway.client import provision_caller
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -52,14 +53,15 @@ def load_samples(suite: Suite) -> None:
             registry.AddRegistration(pc.AddRegistrationRequest(registration=pc.Registration(**row)), timeout=10)
 
 
-def send_requests(base_url: str) -> list[tuple[str, dict[str, Any]]]:
-    """Each sample request with a fresh msgid (institution code + time + sequence)."""
+def send_requests(base_url: str, auth: httpx.Auth | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Each sample request with a fresh msgid (institution code + time + sequence), signed
+    with the x-tif-* headers as a platform gateway does."""
     out = []
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")
     for seq, path in enumerate(sorted((SAMPLES / "requests").glob("3101-*.json")), 1):
         body = json.loads(path.read_text(encoding="utf-8"))
         body["msgid"] = f"{body['fixmedins_code']}{stamp}{seq:04d}"
-        reply = httpx.post(base_url + NATIONAL_PATH, json=body, timeout=30).json()
+        reply = httpx.post(base_url + NATIONAL_PATH, json=body, timeout=30, auth=auth).json()
         out.append((path.stem, reply))
     return out
 
@@ -93,7 +95,10 @@ def run_demo(data_dir: Path | None = None) -> int:
     with Suite(data_dir, None, fixed_ports=False) as suite:
         print(f"suite up in {time.monotonic() - t0:.1f} s: " + ", ".join(f"{k} {v}" for k, v in suite.addrs.items()))
         load_samples(suite)
-        replies = send_requests(suite.gateway_url)
+        # The demo is a platform caller for the province, provisioned like `fundguard callers add`.
+        assert suite.database_url
+        auth = provision_caller(suite.database_url, suite.env(), "demo-platform", "platform", "32", "demo")
+        replies = send_requests(suite.gateway_url, auth)
         print("\nFindings (3101 pre-event analysis through the gateway):")
         traced = ""
         total_findings = 0

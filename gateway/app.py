@@ -1,62 +1,225 @@
 """The HTTP edge: the national interface and REST, translated to gRPC calls.
 
-Only the gateway speaks HTTP or knows about callers; everything behind it is gRPC.
+Only the gateway speaks HTTP or knows about callers; everything behind it is gRPC. Every
+request except the probes and the API description passes the edge first: body size,
+overload, authentication, the caller's rate limit and a deadline. Routes then say which
+roles may use them; anything not granted is denied.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
+import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import anyio
 import grpc
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from google.protobuf import json_format
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fundguard.claims.v1 import claims_pb2, claims_pb2_grpc
-from fundguard.runtime.errors import InvalidArgument, field_violations_from
-from fundguard.runtime.settings import SERVICES, Settings
-from fundguard.runtime.tls import dial
-from gateway import national
+from fundguard.runtime.db import create_engine
+from fundguard.runtime.errors import FieldViolation, InvalidArgument
+from fundguard.runtime.settings import Settings, SettingsError
+from gateway import national, problems
+from gateway.auth import Authenticator, Caller, Unauthenticated, may_see_institution
+from gateway.config import GatewayConfig
+from gateway.limits import InflightGate, RateLimiter
+from gateway.problems import Problem
+from gateway.secrets import TokenCipher, load_key
+from gateway.store.repository import CallerStore, NonceStore
+from gateway.upstreams import DeadlinePassed, Upstreams, call
 
 log = logging.getLogger(__name__)
 NATIONAL_PATH = "/fsi/api/rsfComIfsService/callService"
-MAX_BODY = 8 * 1024 * 1024
+UPLOAD_PATHS = ("/api/v1/uploads/fee-details",)
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+TIMEOUT_HEADER = "x-fundguard-timeout"
+NATIONAL_ROLES = ("platform", "institution")
 
 
-class Upstreams:
-    def __init__(self, settings: Settings) -> None:
-        self.channels = {svc: dial(settings.addr(svc)) for svc in SERVICES}
-        self.claims = claims_pb2_grpc.ClaimsServiceStub(self.channels["claims"])
-        self.timeout = 10.0
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body: larger than {limit} bytes")
+        self.limit = limit
 
-    def healthy(self) -> dict[str, bool]:
-        out = {}
-        for name, channel in self.channels.items():
+
+class Edge:
+    """What every route needs: the upstream stubs, the callers and the limits."""
+
+    def __init__(self, settings: Settings, config: GatewayConfig, engine: Engine, cipher: TokenCipher) -> None:
+        self.settings = settings
+        self.config = config
+        self.engine = engine
+        self.callers = CallerStore(engine, cipher)
+        self.auth = Authenticator(self.callers, NonceStore(engine), config.timestamp_window,
+                                  config.caller_cache_seconds)
+        self.limiter = RateLimiter(config.rate, config.burst)
+        self.gate = InflightGate(config.max_inflight)
+        self.upstreams = Upstreams(settings)
+
+
+def caller_of(request: Request) -> Caller:
+    c = request.state.caller
+    assert isinstance(c, Caller)
+    return c
+
+
+def deadline_of(request: Request) -> float:
+    return float(request.state.deadline)
+
+
+class EdgeMiddleware:
+    """Pure ASGI, so streamed uploads stay streamed and the cost per request stays small."""
+
+    def __init__(self, app: ASGIApp, edge: Edge) -> None:
+        self.app = app
+        self.edge = edge
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, detail: str,
+                      headers: dict[str, str] | None = None) -> None:
+        if scope["path"] == NATIONAL_PATH:
+            resp = JSONResponse(national.response("", None, detail), status_code=status, headers=headers)
+        else:
+            resp = problems.response(status, detail, headers=headers)
+        await resp(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        cfg = self.edge.config
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await self._refuse(scope, receive, send, 400, "the path or query contains a NUL character")
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit = cfg.max_upload if scope["path"] in UPLOAD_PATHS else cfg.max_body
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            await self._refuse(scope, receive, send, 413, f"body: larger than {limit} bytes")
+            return
+        if not self.edge.gate.enter():
+            await self._refuse(scope, receive, send, 429, "the gateway is at capacity; retry shortly",
+                               {"Retry-After": "1"})
+            return
+        try:
+            state = scope.setdefault("state", {})
             try:
-                resp = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
-                out[name] = resp.status == health_pb2.HealthCheckResponse.SERVING
-            except grpc.RpcError:
-                out[name] = False
-        return out
+                caller = await anyio.to_thread.run_sync(
+                    self.edge.auth.authenticate, headers, state.get("tls_client_subject"))
+            except Unauthenticated as exc:
+                await self._refuse(scope, receive, send, 401, str(exc))
+                return
+            except SQLAlchemyError:
+                log.warning("caller store unavailable", exc_info=True)
+                await self._refuse(scope, receive, send, 503, "authentication is unavailable; retry shortly",
+                                   {"Retry-After": "1"})
+                return
+            wait = self.edge.limiter.retry_after(caller.caller_id)
+            if wait > 0:
+                await self._refuse(scope, receive, send, 429, f"rate limit for caller {caller.caller_id} reached",
+                                   {"Retry-After": str(max(1, math.ceil(wait)))})
+                return
+            budget = cfg.deadline
+            asked = headers.get(TIMEOUT_HEADER, "")
+            try:
+                if asked and float(asked) > 0:
+                    budget = min(float(asked), cfg.max_deadline)
+            except ValueError:
+                pass
+            state["caller"] = caller
+            state["deadline"] = time.monotonic() + budget
+            seen = 0
 
-    def close(self) -> None:
-        for channel in self.channels.values():
-            channel.close()
+            async def counted() -> Message:
+                nonlocal seen
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    if seen > limit:
+                        raise BodyTooLarge(limit)
+                return message
+
+            await self.app(scope, counted, send)
+        finally:
+            self.edge.gate.leave()
 
 
-def _violations_text(violations: list[Any]) -> str:
-    return "; ".join(f"{v.field}: {v.reason}" for v in violations)
+def create_app(settings: Settings, config: GatewayConfig | None = None, *, engine: Engine | None = None,
+               key: bytes | None = None) -> FastAPI:
+    config = config or GatewayConfig.from_env()
+    if engine is None:
+        if not settings.database_url:
+            raise SettingsError("DATABASE_URL is not set: the gateway keeps callers and nonces in PostgreSQL")
+        # No ping per checkout: that would double the round trips of the nonce check. A
+        # connection the server dropped fails one request (503) and is replaced.
+        engine = create_engine(settings.database_url, pool_size=20, max_overflow=20, pool_pre_ping=False,
+                               pool_recycle=1800)
+    edge = Edge(settings, config, engine, TokenCipher(key if key is not None else load_key()))
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        edge.upstreams.close()
 
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Fundguard gateway", version="1.0.0",
+        description=(
+            "The national interface (`POST /fsi/api/rsfComIfsService/callService`) and REST access to "
+            "Fundguard. Every call is authenticated by the signed `x-tif-*` headers (x-tif-paasid, "
+            "x-tif-timestamp, x-tif-nonce, x-tif-signature = hex SHA-256 of timestamp + token + nonce + "
+            "timestamp) or by a registered client certificate. Errors are application/problem+json."),
+    )
+    app.state.edge = edge
+    app.state.upstreams = edge.upstreams
+    app.add_middleware(EdgeMiddleware, edge=edge)
 
-def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Fundguard gateway", version="0.1.0",
-                  description="National interface (callService) and REST access to Fundguard.")
-    upstreams = Upstreams(settings)
-    app.state.upstreams = upstreams
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> JSONResponse:
+        return problems.response(exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [FieldViolation(".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body",
+                                 str(e.get("msg", "invalid"))) for e in exc.errors()]
+        return problems.response(400, "the request has invalid fields", errors=errors)
+
+    @app.exception_handler(InvalidArgument)
+    async def on_invalid(request: Request, exc: InvalidArgument) -> JSONResponse:
+        return problems.response(400, "the request has invalid fields", errors=exc.violations)
+
+    @app.exception_handler(grpc.RpcError)
+    async def on_rpc(request: Request, exc: grpc.RpcError) -> JSONResponse:
+        p = problems.from_rpc(exc)
+        if p.status >= 502:
+            log.warning("upstream failed", extra={"fields": {"code": exc.code().name}})  # type: ignore[attr-defined]
+        return problems.response(p.status, p.detail, errors=p.errors, headers=p.headers)
+
+    @app.exception_handler(DeadlinePassed)
+    async def on_deadline(request: Request, exc: DeadlinePassed) -> JSONResponse:
+        return problems.response(504, "the request's deadline passed")
+
+    @app.exception_handler(BodyTooLarge)
+    async def on_too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return problems.response(413, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problems.response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error in the gateway")
+        return problems.response(500, "internal error; the incident is logged")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -64,78 +227,109 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
-        status = upstreams.healthy()
+        status = edge.upstreams.healthy()
         return JSONResponse({"ready": all(status.values()), "upstreams": status},
                             status_code=200 if all(status.values()) else 503)
 
-    @app.post(NATIONAL_PATH, summary="The national interface: one envelope, dispatched on infno")
+    add_national_route(app, edge)
+    from gateway.rest import add_rest_routes
+
+    add_rest_routes(app, edge)
+
+    return app
+
+
+ENVELOPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["infno", "msgid", "fixmedins_code", "input"],
+    "additionalProperties": True,
+    "properties": {
+        "infno": {"type": "string", "enum": list(national.SUPPORTED_INFNOS)},
+        "msgid": {"type": "string", "description": "institution code (12) + yyyyMMddHHmmss + 4-digit sequence"},
+        "mdtrtarea_admvs": {"type": "string"}, "insuplc_admdvs": {"type": "string"},
+        "recer_sys_code": {"type": "string"}, "infver": {"type": "string"}, "opter_type": {"type": "string"},
+        "opter": {"type": "string"}, "opter_name": {"type": "string"}, "inf_time": {"type": "string"},
+        "fixmedins_code": {"type": "string"}, "fixmedins_name": {"type": "string"}, "sign_no": {"type": "string"},
+        "cainfo": {"type": "string"}, "signtype": {"type": "string"},
+        "input": {"type": "object", "additionalProperties": True},
+    },
+}
+NATIONAL_RESPONSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"infcode": {"type": "integer", "enum": [0, -1]}, "inf_refmsgid": {"type": "string"},
+                   "refmsg_time": {"type": "string"}, "respond_time": {"type": "string"},
+                   "err_msg": {"type": "string"}, "output": {"type": "object"}},
+}
+
+
+def add_national_route(app: FastAPI, edge: Edge) -> None:
+    up = edge.upstreams
+
+    async def dispatch(envelope: dict[str, Any], deadline: float) -> tuple[dict[str, Any], str]:
+        """(output, err_msg) for one checked envelope."""
+        infno = str(envelope["infno"])
+        if infno in national.ANALYSIS_INFNOS:
+            reply = await call(up.claims.Analyze, national.analysis_request(envelope), deadline, "ClaimsService/Analyze")
+            task_id = national._text(envelope["input"].get("data", {}).get("task_id"))
+            return national.analysis_result(reply.findings, task_id), ""
+        if infno == national.FEEDBACK_INFNO:
+            fb = await call(up.claims.RecordFeedback, national.feedback_request(envelope), deadline,
+                            "ClaimsService/RecordFeedback")
+            return national.feedback_output(fb), ""
+        if infno in national.FEE_DETAIL_INFNOS:
+            req = national.fee_details_request(envelope)
+            report = await call(up.claims.UploadFeeDetails, req, deadline, "ClaimsService/UploadFeeDetails")
+            return national.ingest_output(report, req.details), national.ingest_error_text(report)
+        if infno in national.SETTLE_INFNOS:
+            st = await call(up.claims.Settle, national.settle_request(envelope), deadline, "ClaimsService/Settle")
+            return national.settle_output(st), ""
+        if infno in national.REVERSAL_INFNOS:
+            rv = await call(up.claims.ReverseSettlement, national.reversal_request(envelope), deadline,
+                            "ClaimsService/ReverseSettlement")
+            return national.settle_output(rv), ""
+        raise InvalidArgument([FieldViolation("infno", f"unsupported transaction {infno!r}; supported: "
+                                                       + ", ".join(national.SUPPORTED_INFNOS))])
+
+    @app.post(NATIONAL_PATH, summary="The national interface: one envelope, dispatched on infno",
+              tags=["national"], response_model=None,
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": ENVELOPE_SCHEMA}}},
+                  "responses": {"200": {"description": "the national response envelope", "content": {
+                      "application/json": {"schema": NATIONAL_RESPONSE_SCHEMA}}}}})
     async def call_service(request: Request) -> JSONResponse:
-        raw = await request.body()
+        caller = caller_of(request)
         msgid = ""
-        if len(raw) > MAX_BODY:
-            return JSONResponse(national.response("", None, f"body: larger than {MAX_BODY} bytes"), status_code=413)
+
+        def answer(status: int, output: dict[str, Any] | None, err: str = "") -> JSONResponse:
+            return JSONResponse(national.response(msgid, output, err), status_code=status)
+
+        if caller.role not in NATIONAL_ROLES:
+            return answer(403, None, f"caller {caller.caller_id} ({caller.role}) may not use the national interface")
+        try:
+            raw = await request.body()
+        except BodyTooLarge as exc:
+            return answer(413, None, str(exc))
         try:
             # Decimals, not floats: amounts must survive to the cent.
             body = json.loads(raw, parse_float=Decimal)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return JSONResponse(national.response("", None, f"body: not valid JSON ({exc})"), status_code=400)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            return answer(400, None, f"body: not valid JSON ({exc})")
         try:
             envelope = national.check_envelope(body)
-            msgid = str(envelope["msgid"])
-            infno = str(envelope["infno"])
-            if infno in national.ANALYSIS_INFNOS:
-                output = analyze(envelope, infno)
-            else:
-                return JSONResponse(national.response(msgid, None, f"infno: unsupported transaction {infno!r}"),
-                                    status_code=400)
+            msgid = national._text(envelope["msgid"])
+            outside = [c for c in national.institution_codes(envelope) if not may_see_institution(caller, c)]
+            if outside:
+                return answer(403, None, f"fixmedins_code: {', '.join(outside)} is outside the scope of caller "
+                                         f"{caller.caller_id}")
+            output, err = await dispatch(envelope, deadline_of(request))
         except InvalidArgument as exc:
-            return JSONResponse(national.response(msgid, None, _violations_text(exc.violations)), status_code=400)
+            return answer(400, None, "; ".join(f"{v.field}: {v.reason}" for v in exc.violations))
         except grpc.RpcError as exc:
-            return _rpc_failure(exc, msgid)
-        return JSONResponse(national.response(msgid, output))
-
-    def analyze(envelope: dict[str, Any], infno: str) -> dict[str, Any]:
-        data = envelope["input"].get("data")
-        if not isinstance(data, dict):
-            raise InvalidArgument([national.FieldViolation("input.data", "required: an object")])
-        cases = national.analysis_cases(data, str(envelope["fixmedins_code"]))
-        rule_ids = data.get("rule_ids") or []
-        if isinstance(rule_ids, str):
-            rule_ids = [r for r in rule_ids.split(",") if r]
-        reply = upstreams.claims.Analyze(claims_pb2.AnalyzeRequest(
-            request_id=str(envelope["msgid"]), moment=national.ANALYSIS_INFNOS[infno],
-            trigger_scene=national._text(data.get("trig_scen")), task_id=national._text(data.get("task_id")),
-            rule_ids=[str(r) for r in rule_ids], cases=cases,
-        ), timeout=upstreams.timeout)
-        return national.analysis_result(reply.findings, national._text(data.get("task_id")))
-
-    def _rpc_failure(exc: grpc.RpcError, msgid: str) -> JSONResponse:
-        code = exc.code()  # type: ignore[attr-defined]
-        if code == grpc.StatusCode.INVALID_ARGUMENT:
-            violations = field_violations_from(exc)
-            text = _violations_text(violations) if violations else exc.details()  # type: ignore[attr-defined]
-            return JSONResponse(national.response(msgid, None, text), status_code=400)
-        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-            log.warning("upstream unavailable", extra={"fields": {"code": code.name}})
-            return JSONResponse(national.response(msgid, None, "service temporarily unavailable; retry later"),
-                                status_code=503, headers={"Retry-After": "1"})
-        log.error("upstream failed", extra={"fields": {"code": code.name}})
-        return JSONResponse(national.response(msgid, None, "internal error"), status_code=500)
-
-    @app.get("/api/v1/claims/{claim_id}", summary="A claim with its lines and findings")
-    def get_claim(claim_id: str) -> JSONResponse:
-        try:
-            claim = upstreams.claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=claim_id), timeout=upstreams.timeout)
-        except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
-                return JSONResponse({"type": "about:blank", "title": "Not Found", "status": 404,
-                                     "detail": f"claim {claim_id} not found"},
-                                    status_code=404, media_type="application/problem+json")
-            raise
-        return JSONResponse(json_format.MessageToDict(claim, preserving_proto_field_name=True))
-
-    @app.on_event("shutdown")
-    def close() -> None:
-        upstreams.close()
-
-    return app
+            status, text = problems.national_status(exc)
+            if status >= 502:
+                log.warning("upstream failed", extra={"fields": {"code": exc.code().name}})  # type: ignore[attr-defined]
+            return JSONResponse(national.response(msgid, None, text), status_code=status,
+                                headers={"Retry-After": "1"} if status in (429, 503) else None)
+        except DeadlinePassed:
+            return answer(504, None, "the request's deadline passed")
+        return answer(200, output, err)

@@ -1,4 +1,4 @@
-"""The national interface: envelopes and the 3101/3102 request and result shapes.
+"""The national interface: envelopes, and each transaction's input and output shapes.
 
 Pure translation between the national JSON and Fundguard's contracts; no I/O. Unknown
 fields are accepted (provinces add them) and never cause an error.
@@ -6,6 +6,7 @@ fields are accepted (provinces add them) and never cause an error.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -13,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fundguard.claims.v1 import claims_pb2
 from fundguard.common.v1 import common_pb2
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
 
@@ -153,3 +155,261 @@ def analysis_result(findings: Sequence[common_pb2.Finding], task_id: str) -> dic
             ],
         })
     return {"result": result}
+
+
+# --- 3103 feedback, ingestion (2204/2301, 2207/2304, 2208/2305) --------------------------------
+
+FEEDBACK_INFNO = "3103"
+FEE_DETAIL_INFNOS = ("2204", "2301")      # outpatient / inpatient fee-detail upload
+SETTLE_INFNOS = ("2207", "2304")          # outpatient / inpatient settlement
+REVERSAL_INFNOS = ("2208", "2305")        # outpatient / inpatient settlement reversal
+SUPPORTED_INFNOS = (*ANALYSIS_INFNOS, FEEDBACK_INFNO, *FEE_DETAIL_INFNOS, *SETTLE_INFNOS, *REVERSAL_INFNOS)
+
+# National fee-detail field -> FeeDetail field. Everything else on the row goes to ``extra``.
+FEE_DETAIL_FIELDS = {
+    "feedetl_sn": "detail_sn", "mdtrt_id": "encounter_id", "psn_no": "patient_id",
+    "fee_ocur_time": "occurred_at", "med_list_codg": "item_code", "med_list_name": "item_name",
+    "list_type": "item_type", "cnt": "quantity", "bilg_dept_codg": "dept_code",
+    "bilg_dr_codg": "doctor_code", "bilg_dr_name": "doctor_name", "init_feedetl_sn": "original_detail_sn",
+}
+FEE_DETAIL_MONEY = {"pric": "unit_price", "det_item_fee_sumamt": "amount"}
+SETTLE_FIELDS = {"setl_id": "settlement_id", "mdtrt_id": "encounter_id", "psn_no": "patient_id",
+                 "setl_time": "settled_at", "invono": "invoice_no"}
+SETTLE_MONEY = {"medfee_sumamt": "total_amount", "fund_pay_sumamt": "fund_paid", "psn_cash_pay": "cash_paid"}
+# Aliases some provinces use for the same facts; the first present wins.
+SETTLE_ALIASES = {"hifp_payamt": "fund_pay_sumamt", "invoice_no": "invono"}
+
+
+def _extra_text(value: Any) -> str:
+    """A province field we do not model, kept as text: scalars as they came, objects as JSON."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=_text, sort_keys=True)
+    return _text(value)
+
+
+def _data_object(envelope: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    """``input.data`` (or the first of ``keys`` present) as an object, else InvalidArgument."""
+    inp = envelope["input"]
+    for key in ("data", *keys):
+        value = inp.get(key)
+        if value is not None:
+            if not isinstance(value, dict):
+                raise InvalidArgument([FieldViolation(f"input.{key}", "must be a JSON object")])
+            return value
+    raise InvalidArgument([FieldViolation("input.data", "required: a JSON object")])
+
+
+def feedback_request(envelope: Mapping[str, Any]) -> Any:
+    """3103: ``input.data`` is one warning's answer or a list of them (``input.data`` or
+    ``input.warns``): ``warn_rslt_id``, ``dspo_way`` (1 continue, 2 go back and change),
+    ``dspo_way_rea`` (the reason, required when continuing)."""
+    inp = envelope["input"]
+    raw = inp.get("data") if inp.get("data") is not None else inp.get("warns")
+    at = "input.data" if inp.get("data") is not None else "input.warns"
+    if isinstance(raw, dict):
+        items: list[Any] = [raw]
+        paths = [at]
+    elif isinstance(raw, list):
+        items = raw
+        paths = [f"{at}[{i}]" for i in range(len(raw))]
+    else:
+        raise InvalidArgument([FieldViolation("input.data", "required: a warning answer or a list of them")])
+    problems: list[FieldViolation] = []
+    feedback = []
+    for path, item in zip(paths, items, strict=True):
+        if not isinstance(item, dict):
+            problems.append(FieldViolation(path, "must be an object"))
+            continue
+        warning_id = _text(item.get("warn_rslt_id") or item.get("jr_id"))
+        disposal = _text(item.get("dspo_way"))
+        reason = _text(item.get("dspo_way_rea") or item.get("reason"))
+        if not warning_id:
+            problems.append(FieldViolation(f"{path}.warn_rslt_id", "required"))
+        if disposal not in ("1", "2"):
+            problems.append(FieldViolation(f"{path}.dspo_way", "must be 1 (continue) or 2 (go back and change)"))
+        elif disposal == "1" and not reason:
+            problems.append(FieldViolation(f"{path}.dspo_way_rea", "required when continuing after a warning"))
+        feedback.append(claims_pb2.WarningFeedback(warning_id=warning_id, disposal=disposal, reason=reason))
+    if problems:
+        raise InvalidArgument(problems)
+    return claims_pb2.RecordFeedbackRequest(request_id=_text(envelope["msgid"]), feedback=feedback,
+                                            actor=_text(envelope.get("opter")))
+
+
+def feedback_output(reply: Any) -> dict[str, Any]:
+    return {"recorded": int(reply.recorded), "replayed": bool(reply.replayed)}
+
+
+def fee_detail(row: Mapping[str, Any]) -> Any:
+    """One ``feedetail[]`` row as a FeeDetail; unknown fields are kept in ``extra``."""
+    detail = claims_pb2.FeeDetail()
+    for key, value in row.items():
+        if key in FEE_DETAIL_FIELDS:
+            setattr(detail, FEE_DETAIL_FIELDS[key], _text(value))
+        elif key in FEE_DETAIL_MONEY:
+            getattr(detail, FEE_DETAIL_MONEY[key]).amount = _text(value)
+        elif key in ("hilist_name", "medins_list_name") and not row.get("med_list_name"):
+            detail.item_name = _text(value)
+            detail.extra[key] = _text(value)
+        else:
+            detail.extra[key] = _extra_text(value)
+    return detail
+
+
+def fee_detail_rows(envelope: Mapping[str, Any]) -> list[Any]:
+    """2204/2301 ``input.feedetail[]`` rows; rows that are not objects are named."""
+    inp = envelope["input"]
+    rows = inp.get("feedetail")
+    if rows is None and isinstance(inp.get("data"), dict):
+        rows = inp["data"].get("feedetail")
+    if not isinstance(rows, list) or not rows:
+        raise InvalidArgument([FieldViolation("input.feedetail", "required: a non-empty list of fee-detail rows")])
+    problems = [FieldViolation(f"input.feedetail[{i}]", "must be an object")
+                for i, r in enumerate(rows) if not isinstance(r, dict)]
+    if problems:
+        raise InvalidArgument(problems)
+    return [fee_detail(r) for r in rows]
+
+
+def fee_details_request(envelope: Mapping[str, Any], institution_level: str = "") -> Any:
+    details = fee_detail_rows(envelope)
+    inp = envelope["input"]
+    mdtrt = inp.get("mdtrtinfo") if isinstance(inp.get("mdtrtinfo"), dict) else {}
+    encounter_ids = {d.encounter_id for d in details}
+    patient_ids = {d.patient_id for d in details}
+    encounter = common_pb2.Encounter(
+        encounter_id=_text(mdtrt.get("mdtrt_id")) or (encounter_ids.pop() if len(encounter_ids) == 1 else ""),
+        institution_code=_text(envelope["fixmedins_code"]),
+        med_type=_text(mdtrt.get("med_type")), insurance_type=_text(mdtrt.get("insutype")),
+        care_setting="2" if _text(envelope["infno"]) == "2301" else "1",
+    )
+    patient = common_pb2.Patient(
+        patient_id=_text(mdtrt.get("psn_no")) or (patient_ids.pop() if len(patient_ids) == 1 else ""))
+    return claims_pb2.UploadFeeDetailsRequest(
+        request_id=_text(envelope["msgid"]), institution_code=_text(envelope["fixmedins_code"]),
+        institution_level=institution_level or _text(mdtrt.get("medins_lv")),
+        encounter=encounter, patient=patient, details=details)
+
+
+def ingest_output(report: Any, details: Sequence[Any] = ()) -> dict[str, Any]:
+    """An IngestReport in the national output shape: ``result[]`` per uploaded row (in order)
+    plus the counts and each rejected row's field and reason."""
+    bad = {int(e.row) for e in report.errors}
+    return {
+        "result": [{"feedetl_sn": d.detail_sn, "det_item_fee_sumamt": d.amount.amount, "cnt": d.quantity,
+                    "pric": d.unit_price.amount, "fundguard_status": "rejected" if i in bad else "accepted"}
+                   for i, d in enumerate(details)],
+        "accepted": int(report.accepted), "duplicates": int(report.duplicates), "rejected": int(report.rejected),
+        "errors": [{"row": int(e.row), "field": e.field, "reason": e.reason} for e in report.errors],
+        "replayed": bool(report.replayed),
+    }
+
+
+def ingest_error_text(report: Any) -> str:
+    """The err_msg when some rows were refused: every row, field and reason."""
+    if not report.rejected and not report.errors:
+        return ""
+    return f"{int(report.rejected)} row(s) rejected: " + "; ".join(
+        f"feedetail[{int(e.row)}].{e.field}: {e.reason}" for e in report.errors)
+
+
+def settle_request(envelope: Mapping[str, Any]) -> Any:
+    """2207/2304 ``input.data`` (or ``input.setlinfo``) as a SettleRequest; extras kept."""
+    data = _data_object(envelope, "setlinfo")
+    req = claims_pb2.SettleRequest(request_id=_text(envelope["msgid"]),
+                                   institution_code=_text(envelope["fixmedins_code"]))
+    for key, value in data.items():
+        canon = SETTLE_ALIASES.get(key, key)
+        if canon in SETTLE_FIELDS:
+            if not getattr(req, SETTLE_FIELDS[canon]) or key == canon:
+                setattr(req, SETTLE_FIELDS[canon], _text(value))
+            if key != canon:
+                req.extra[key] = _extra_text(value)
+        elif canon in SETTLE_MONEY:
+            money = getattr(req, SETTLE_MONEY[canon])
+            if not money.amount or key == canon:
+                money.amount = _text(value)
+            if key != canon:
+                req.extra[key] = _extra_text(value)
+        else:
+            req.extra[key] = _extra_text(value)
+    problems = [FieldViolation(f"input.data.{k}", "required") for k in ("setl_id", "mdtrt_id")
+                if not getattr(req, SETTLE_FIELDS[k])]
+    if problems:
+        raise InvalidArgument(problems)
+    return req
+
+
+def reversal_request(envelope: Mapping[str, Any]) -> Any:
+    """2208/2305: ``input.data.setl_id`` is the settlement being reversed."""
+    data = _data_object(envelope, "setlinfo")
+    settlement_id = _text(data.get("setl_id"))
+    if not settlement_id:
+        raise InvalidArgument([FieldViolation("input.data.setl_id", "required: the settlement to reverse")])
+    return claims_pb2.ReverseSettlementRequest(
+        request_id=_text(envelope["msgid"]), settlement_id=settlement_id,
+        institution_code=_text(envelope["fixmedins_code"]),
+        reason=_text(data.get("rea") or data.get("reason") or data.get("memo")))
+
+
+def settle_output(reply: Any) -> dict[str, Any]:
+    return {"setlinfo": {"setl_id": reply.settlement_id, "fundguard_claim_id": reply.claim_id,
+                         "state": reply.state, "replayed": bool(reply.replayed)}}
+
+
+def institution_codes(envelope: Mapping[str, Any]) -> list[str]:
+    """Every institution a request speaks for: the envelope's and each encounter's medins_id,
+    so that a caller's scope can be checked against all of them."""
+    codes = [_text(envelope.get("fixmedins_code"))]
+    inp = envelope.get("input")
+    data = inp.get("data") if isinstance(inp, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("patient_dtos"), list):
+        for p in data["patient_dtos"]:
+            if isinstance(p, dict) and isinstance(p.get("fsi_encounter_dtos"), list):
+                codes += [_text(e.get("medins_id")) for e in p["fsi_encounter_dtos"]
+                          if isinstance(e, dict) and e.get("medins_id")]
+    return list(dict.fromkeys(c for c in codes if c))
+
+
+def analysis_request(envelope: Mapping[str, Any]) -> claims_pb2.AnalyzeRequest:
+    """3101/3102 as an AnalyzeRequest (the msgid is the idempotency key)."""
+    data = envelope["input"].get("data")
+    if not isinstance(data, dict):
+        raise InvalidArgument([FieldViolation("input.data", "required: an object")])
+    cases = analysis_cases(data, _text(envelope["fixmedins_code"]))
+    rule_ids = data.get("rule_ids") or []
+    if isinstance(rule_ids, str):
+        rule_ids = [r for r in rule_ids.split(",") if r]
+    if not isinstance(rule_ids, list):
+        raise InvalidArgument([FieldViolation("input.data.rule_ids", "must be a list or a comma-separated text")])
+    return claims_pb2.AnalyzeRequest(
+        request_id=_text(envelope["msgid"]), moment=ANALYSIS_INFNOS[_text(envelope["infno"])],
+        trigger_scene=_text(data.get("trig_scen")), task_id=_text(data.get("task_id")),
+        rule_ids=[_text(r) for r in rule_ids], cases=cases)
+
+
+def nul_fields(message: Any, at: str = "") -> list[str]:
+    """Fields whose text holds a NUL character, which PostgreSQL text cannot store: refused
+    here, by name, rather than failing deep inside a service."""
+    found: list[str] = []
+    for field, value in message.ListFields():
+        path = f"{at}.{field.name}" if at else field.name
+        if field.type == field.TYPE_MESSAGE:
+            if field.message_type.GetOptions().map_entry:
+                found += [f"{path}[{k!r}]" for k, v in value.items()
+                          if "\x00" in str(k) or (isinstance(v, str) and "\x00" in v)]
+            elif field.is_repeated:
+                for i, item in enumerate(value):
+                    found += nul_fields(item, f"{path}[{i}]")
+            else:
+                found += nul_fields(value, path)
+        elif field.type == field.TYPE_STRING:
+            values = value if field.is_repeated else [value]
+            found += [path for v in values if "\x00" in v][:1]
+    return found
+
+
+def refuse_nul(message: Any) -> None:
+    bad = nul_fields(message)
+    if bad:
+        raise InvalidArgument([FieldViolation(f, "must not contain a NUL character") for f in bad[:50]])

@@ -18,16 +18,22 @@ from fundguard.runtime.db import sqlalchemy_url
 from fundguard.runtime.settings import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
+MIGRATED = (*SERVICES, "gateway")  # every store with its own schema and migrations
+
+
+def _package(service: str) -> str:
+    # The gateway keeps its own store (callers, nonces) beside the four services'.
+    return "gateway" if service == "gateway" else f"services.{service}"
 
 
 def _store(service: str) -> tuple[sa.MetaData, str]:
-    tables = importlib.import_module(f"services.{service}.store.tables")
+    tables = importlib.import_module(f"{_package(service)}.store.tables")
     return tables.metadata, tables.SCHEMA
 
 
 def alembic_config(service: str, database_url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "services" / service / "store" / "migrations"))
+    cfg.set_main_option("script_location", str(ROOT.joinpath(*_package(service).split("."), "store", "migrations")))
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
     cfg.attributes["service"] = service
     return cfg
@@ -42,7 +48,7 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
 MIGRATION_LOCK = 0x46554E44  # "FUND"
 
 
-def upgrade_all(database_url: str, services: tuple[str, ...] = SERVICES) -> None:
+def upgrade_all(database_url: str, services: tuple[str, ...] = MIGRATED) -> None:
     engine = sa.create_engine(sqlalchemy_url(database_url), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})

@@ -6,6 +6,7 @@ waits until every one is healthy, and stops them all cleanly, leaving nothing be
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -81,9 +82,21 @@ class Suite:
         assert self.database_url
         env["DATABASE_URL"] = self.database_url
         env.pop("FUNDGUARD_LISTEN_ADDR", None)
+        if not env.get("FUNDGUARD_SECRET_KEY") and not env.get("FUNDGUARD_SECRET_KEY_FILE"):
+            # One machine: the gateway's token key lives in the data directory (mode 0600).
+            env["FUNDGUARD_SECRET_KEY_FILE"] = str(self._secret_key_file())
         for svc, addr in self.addrs.items():
             env[addr_var(svc)] = addr
         return env
+
+    def _secret_key_file(self) -> Path:
+        path = self.data_dir / "gateway-secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
+        return path
 
     def start(self, timeout: float = 60.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

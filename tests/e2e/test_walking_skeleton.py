@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from fundguard.demo import SAMPLES, load_samples, wait_for_trace
 from fundguard.runtime.supervisor import Suite
+from gateway.client import provision_caller
 
 pytestmark = pytest.mark.e2e
 NATIONAL = "/fsi/api/rsfComIfsService/callService"
@@ -44,6 +45,16 @@ def sample(name: str, msgid_seq: int) -> dict:
     return body
 
 
+@pytest.fixture(scope="module")
+def signed(suite: Suite) -> Iterator[httpx.Client]:
+    """A platform caller for the province (division 32), provisioned like the CLI does; every
+    request carries fresh x-tif-* signature headers."""
+    assert suite.database_url
+    auth = provision_caller(suite.database_url, suite.env(), "e2e-platform", "platform", "32")
+    with httpx.Client(auth=auth) as client:
+        yield client
+
+
 def test_every_service_answers_health_and_reflection(suite: Suite) -> None:
     for svc, full_name in GRPC_SERVICES.items():
         with grpc.insecure_channel(suite.addrs[svc]) as ch:
@@ -56,8 +67,8 @@ def test_every_service_answers_health_and_reflection(suite: Suite) -> None:
     assert httpx.get(suite.gateway_url + "/readyz", timeout=5).json()["ready"] is True
 
 
-def test_a_claim_breaking_two_rules_gets_both_findings_and_one_cross_service_trace(suite: Suite) -> None:
-    reply = httpx.post(suite.gateway_url + NATIONAL, json=sample("05-psa-for-female-above-ceiling", 1), timeout=30).json()
+def test_a_claim_breaking_two_rules_gets_both_findings_and_one_cross_service_trace(suite: Suite, signed: httpx.Client) -> None:
+    reply = signed.post(suite.gateway_url + NATIONAL, json=sample("05-psa-for-female-above-ceiling", 1), timeout=30).json()
     assert reply["infcode"] == 0, reply
     results = {r["rule_id"]: r for r in reply["output"]["result"]}
     assert set(results) == {"R-SERVICE-SEX", "R-PRICE-CEILING"}
@@ -65,7 +76,7 @@ def test_a_claim_breaking_two_rules_gets_both_findings_and_one_cross_service_tra
     assert results["R-SERVICE-SEX"]["vola_amt"] == "68.00"
     claim_id = results["R-SERVICE-SEX"]["fundguard_claim_id"]
 
-    stored = httpx.get(f"{suite.gateway_url}/api/v1/claims/{claim_id}", timeout=10).json()
+    stored = signed.get(f"{suite.gateway_url}/api/v1/claims/{claim_id}", timeout=10).json()
     assert {f["rule_id"] for f in stored["findings"]} == {"R-SERVICE-SEX", "R-PRICE-CEILING"}
     assert len(stored["encounter"]["lines"]) == 2
 
@@ -86,38 +97,38 @@ def test_a_claim_breaking_two_rules_gets_both_findings_and_one_cross_service_tra
     assert edge("claims", "physician_codes", "PhysicianCodesService/VerifyBindings")
 
 
-def test_an_unregistered_doctor_is_found(suite: Suite) -> None:
-    reply = httpx.post(suite.gateway_url + NATIONAL, json=sample("04-unregistered-doctor", 2), timeout=30).json()
+def test_an_unregistered_doctor_is_found(suite: Suite, signed: httpx.Client) -> None:
+    reply = signed.post(suite.gateway_url + NATIONAL, json=sample("04-unregistered-doctor", 2), timeout=30).json()
     assert [(r["rule_id"], r["vola_amt"]) for r in reply["output"]["result"]] == [("R-DOCTOR-BINDING", "12.50")]
 
 
-def test_a_retried_request_returns_the_stored_answer(suite: Suite) -> None:
+def test_a_retried_request_returns_the_stored_answer(suite: Suite, signed: httpx.Client) -> None:
     body = sample("02-female-drug-for-male", 3)
-    first = httpx.post(suite.gateway_url + NATIONAL, json=body, timeout=30).json()
-    again = httpx.post(suite.gateway_url + NATIONAL, json=body, timeout=30).json()
+    first = signed.post(suite.gateway_url + NATIONAL, json=body, timeout=30).json()
+    again = signed.post(suite.gateway_url + NATIONAL, json=body, timeout=30).json()
     assert [r["jr_id"] for r in first["output"]["result"]] == [r["jr_id"] for r in again["output"]["result"]]
 
 
-def test_bad_fields_are_each_named_and_nothing_is_stored(suite: Suite) -> None:
+def test_bad_fields_are_each_named_and_nothing_is_stored(suite: Suite, signed: httpx.Client) -> None:
     body = sample("01-clean-outpatient", 4)
     enc = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
     enc["mdtrt_id"] = "MDT-BAD-INPUT"
     enc["fsi_order_dtos"][0]["cnt"] = "two"
     enc["fsi_order_dtos"][1]["drord_begn_date"] = "2026-13-45"
-    r = httpx.post(suite.gateway_url + NATIONAL, json=body, timeout=30)
+    r = signed.post(suite.gateway_url + NATIONAL, json=body, timeout=30)
     assert r.status_code == 400
     err = r.json()["err_msg"]
     assert r.json()["infcode"] == -1
     assert "lines[0].quantity" in err and "lines[1].service_date" in err
-    missing = httpx.get(f"{suite.gateway_url}/api/v1/claims/H32118100064-MDT-BAD-INPUT", timeout=10)
+    missing = signed.get(f"{suite.gateway_url}/api/v1/claims/H32118100064-MDT-BAD-INPUT", timeout=10)
     assert missing.status_code == 404
 
 
-def test_a_malformed_envelope_is_refused_with_the_field_named(suite: Suite) -> None:
-    r = httpx.post(suite.gateway_url + NATIONAL, json={"infno": "3101", "msgid": "short", "input": {}}, timeout=10)
+def test_a_malformed_envelope_is_refused_with_the_field_named(suite: Suite, signed: httpx.Client) -> None:
+    r = signed.post(suite.gateway_url + NATIONAL, json={"infno": "3101", "msgid": "short", "input": {}}, timeout=10)
     assert r.status_code == 400
     assert "msgid" in r.json()["err_msg"] and "fixmedins_code" in r.json()["err_msg"]
-    r = httpx.post(suite.gateway_url + NATIONAL, json={**sample("01-clean-outpatient", 5), "infno": "9999"}, timeout=10)
+    r = signed.post(suite.gateway_url + NATIONAL, json={**sample("01-clean-outpatient", 5), "infno": "9999"}, timeout=10)
     assert r.json()["infcode"] == -1 and "infno" in r.json()["err_msg"]
 
 

@@ -1,0 +1,223 @@
+"""Gateway latency against request rate: 3101 with a 50-line encounter, and a no-op request
+through the same gateway (authenticated, rate-limited, no gRPC) as the baseline.
+
+The suite runs as real processes (``fundguard.runtime.supervisor.Suite``) on an embedded
+PostgreSQL; the load generator is an open-loop asyncio client on loopback (``bench.gateway_http_load``: keep-alive
+connections and prepared requests, so its own CPU stays small): request i
+is sent at t0 + i/rate whether or not earlier ones have answered, and its latency counts
+from that scheduled moment, so a slow server cannot hide queueing from the figures.
+
+    .venv/bin/python -m bench.gateway_latency [--quick]
+
+Writes bench/results/gateway.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from bench.gateway_http_load import Pool
+from fundguard.claims.v1 import claims_pb2_grpc
+from fundguard.demo import SAMPLES, load_samples
+from fundguard.runtime.supervisor import Suite
+from gateway import national
+from gateway.auth import signed_headers
+from gateway.client import provision_caller
+
+NATIONAL = "/fsi/api/rsfComIfsService/callService"
+RESULTS = Path(__file__).resolve().parent / "results" / "gateway.json"
+LINES = 50
+
+
+def encounter_50_lines() -> dict[str, Any]:
+    """The clean outpatient sample with its order lines repeated to 50 (distinct rx_id)."""
+    body = json.loads((SAMPLES / "requests" / "3101-01-clean-outpatient.json").read_text(encoding="utf-8"))
+    enc = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+    orders = enc["fsi_order_dtos"]
+    lines = []
+    for i in range(LINES):
+        line = copy.deepcopy(orders[i % len(orders)])
+        line["rx_id"] = str(i + 1)
+        lines.append(line)
+    enc["fsi_order_dtos"] = lines
+    return body
+
+
+class Load:
+    def __init__(self, base: str, caller_id: str, token: str) -> None:
+        self.base = base
+        self.caller_id = caller_id
+        self.token = token
+        self.template = encounter_50_lines()
+        self.seq = 0
+        self.stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+        self.claims: claims_pb2_grpc.ClaimsServiceStub | None = None
+
+    def request(self, kind: str) -> tuple[str, str, bytes | None]:
+        if kind == "noop":
+            return "GET", "/api/v1/whoami", None
+        if kind == "health":
+            return "GET", "/healthz", None
+        if kind == "direct":
+            return ("GRPC", "", self.request("3101")[2])
+        self.seq += 1
+        body = self.template
+        body["msgid"] = f"{body['fixmedins_code']}{self.stamp}{self.seq % 10000:04d}"
+        enc = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+        enc["mdtrt_id"] = f"BENCH{self.stamp}{self.seq:07d}"
+        body["input"]["data"]["patient_dtos"][0]["curr_mdtrt_id"] = enc["mdtrt_id"]
+        # msgid repeats after 10,000 requests; the stamp changes per run, so make it unique:
+        body["msgid"] = f"{body['fixmedins_code']}{(int(self.stamp) + self.seq // 10000):014d}{self.seq % 10000:04d}"
+        return "POST", NATIONAL, json.dumps(body, ensure_ascii=False).encode()
+
+    async def run(self, client: Pool, kind: str, rate: float, seconds: float) -> dict[str, Any]:
+        n = int(rate * seconds)
+        latencies: list[float] = []
+        errors = 0
+        reasons: dict[str, int] = {}
+        loop = asyncio.get_running_loop()
+        t0 = loop.time() + 0.05
+
+        async def one(at: float, method: str, path: str, body: bytes | None) -> None:
+            nonlocal errors
+            await asyncio.sleep(max(0.0, at - loop.time()))
+            if method == "GRPC":
+                try:
+                    assert self.claims is not None and body is not None
+                    await self.claims.Analyze(national.analysis_request(json.loads(body)), timeout=10)
+                except grpc.RpcError as exc:
+                    errors += 1
+                    reasons[str(exc.code())] = reasons.get(str(exc.code()), 0) + 1
+                latencies.append(loop.time() - at)
+                return
+            headers = signed_headers(self.caller_id, self.token)
+            if body is not None:
+                headers["content-type"] = "application/json"
+            try:
+                status, data = await asyncio.wait_for(client.send(method, path, headers, body or b""), 10)
+                why = "" if status == 200 and (body is None or b'"infcode":0' in data) else f"http {status}"
+            except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
+                why = f"{type(exc).__name__}: {exc}"[:80]
+            latencies.append(loop.time() - at)
+            if why:
+                errors += 1
+                reasons[why] = reasons.get(why, 0) + 1
+
+        tasks = [asyncio.create_task(one(t0 + i / rate, *self.request(kind))) for i in range(n)]
+        await asyncio.gather(*tasks)
+        latencies.sort()
+
+        def pct(p: float) -> float:
+            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+        return {"kind": kind, "rate": rate, "requests": n, "errors": errors, "error_kinds": reasons,
+                "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2), "max_ms": round(latencies[-1] * 1000, 2)}
+
+
+async def measure(load: Load, claims_addr: str, rates: list[float], seconds: float,
+                  repeats: int) -> list[dict[str, Any]]:
+    """Each kind at each rate: the no-op through the gateway, 3101 through the gateway, and
+    the same Analyze sent straight to claims over gRPC (what the gateway adds is the gap)."""
+    out = []
+    client = Pool(load.base)
+    async with grpc.aio.insecure_channel(claims_addr) as channel:
+        load.claims = claims_pb2_grpc.ClaimsServiceStub(channel)
+        for kind in ("noop", "3101", "direct"):
+            await load.run(client, kind, 50, 1.0)  # warm connections and caches
+            for rate in rates:
+                runs = [await load.run(client, kind, rate, seconds) for _ in range(repeats)]
+                row = {"kind": kind, "rate": rate, "requests": sum(r["requests"] for r in runs),
+                       "errors": sum(r["errors"] for r in runs),
+                       "error_kinds": {k: sum(r["error_kinds"].get(k, 0) for r in runs)
+                                       for k in sorted({k for r in runs for k in r["error_kinds"]})},
+                       "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
+                       "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 2),
+                       "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats}
+                print(json.dumps(row), flush=True)
+                out.append(row)
+    client.close()
+    return out
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The curve as a table for docs/benchmarks.md: one row per rate, p50 / p99 per kind."""
+    rows = {(r["kind"], r["rate"]): r for r in result["curve"]}
+    rates = sorted({r["rate"] for r in result["curve"]})
+    out = ["| requests/s | no-op p50 / p99 (ms) | 3101 via gateway p50 / p99 (ms), errors | "
+           "Analyze straight to claims p50 / p99 (ms), errors |", "|---:|---|---|---|"]
+    for rate in rates:
+        cells = []
+        for kind in ("noop", "3101", "direct"):
+            r = rows.get((kind, rate))
+            if r is None:
+                cells.append("-")
+                continue
+            err = f", {r['errors']}/{r['requests']} failed" if r["errors"] and kind != "noop" else ""
+            if kind == "noop" and r["errors"]:
+                err = f", {r['errors']}/{r['requests']} failed"
+            cells.append(f"{r['p50_ms']:g} / {r['p99_ms']:g}{err}")
+        out.append(f"| {rate:g} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rates, shorter runs")
+    parser.add_argument("--rates", default="", help="comma-separated requests per second")
+    parser.add_argument("--seconds", type=float, default=0)
+    parser.add_argument("--repeats", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (FUNDGUARD_GATEWAY_WORKERS)")
+    parser.add_argument("--markdown", action="store_true", help="print the last results as a table and stop")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(RESULTS.read_text())))
+        return 0
+    rates = [float(r) for r in args.rates.split(",") if r] or ([50, 200] if args.quick else [25, 50, 100, 150, 200])
+    seconds = args.seconds or (3.0 if args.quick else 6.0)
+    repeats = args.repeats or (1 if args.quick else 3)
+    env = {"OTEL_TRACES_SAMPLER": os.environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
+           "FUNDGUARD_GATEWAY_WORKERS": str(args.workers)}
+    with tempfile.TemporaryDirectory(prefix="fg-bench-gw-") as tmp, \
+            Suite(Path(tmp), None, fixed_ports=False, extra_env=env) as suite:
+        load_samples(suite)
+        assert suite.database_url
+        auth = provision_caller(suite.database_url, suite.env(), "bench-platform", "platform", "32")
+        load = Load(suite.gateway_url, auth.caller_id, auth.token)
+        t = time.monotonic()
+        rows = asyncio.run(measure(load, suite.addrs["claims"], rates, seconds, repeats))
+        print(f"measured in {time.monotonic() - t:.0f} s")
+    at = {(r["kind"], r["rate"]): r for r in rows}
+    target = 200.0 if (("3101", 200.0) in at) else rates[-1]
+    main_row, base_row, direct_row = at[("3101", target)], at[("noop", target)], at[("direct", target)]
+    result = {
+        "figure": f"3101 ({LINES}-line encounter) p99 latency at {target:g} requests/s through the gateway",
+        "value": main_row["p99_ms"], "unit": "ms", "baseline": base_row["p99_ms"],
+        "baseline_figure": f"no-op request (GET /api/v1/whoami, signed) p99 at {target:g} requests/s",
+        "ratio": round(main_row["p99_ms"] / base_row["p99_ms"], 2) if base_row["p99_ms"] else None,
+        "direct_to_claims_p99_ms": direct_row["p99_ms"],
+        "curve": rows, "seconds_per_point": seconds, "repeats": repeats,
+        "gateway_workers": args.workers,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average_at_end": os.getloadavg()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("figure", "value", "unit", "baseline", "ratio")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
