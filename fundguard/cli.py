@@ -91,7 +91,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if not spans:
         print(f"no spans mention claim {args.claim_id} under {settings_mod.default_data_dir()}", file=sys.stderr)
         return 1
-    print(render(spans))
+    print(render(spans, args.claim_id))
     return 0
 
 

@@ -118,7 +118,7 @@ def run_demo(data_dir: Path | None = None) -> int:
             return 1
         spans = wait_for_trace(data_dir, traced, {"gateway", "claims", "rules", "physician_codes"})
         print(f"\nTrace of claim {traced} ({len(spans)} spans):")
-        print(render(spans))
+        print(render(spans, traced))
         print(f"\n{len(replies)} requests, {total_findings} findings. "
               f"Data and spans kept in {data_dir}; re-read the trace with:\n"
               f"  FUNDGUARD_DATA_DIR={data_dir} fundguard trace {traced}")

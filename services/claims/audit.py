@@ -35,11 +35,13 @@ from fundguard.common.v1 import common_pb2
 from fundguard.physician_codes.v1 import physician_codes_pb2 as pc_pb
 from fundguard.physician_codes.v1 import physician_codes_pb2_grpc as pc_grpc
 from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
+from fundguard.runtime import telemetry
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from services.claims.cases import lookback_days, period_cases
 from services.claims.domain.binding import findings_from_bindings
 from services.claims.domain.cycle import month_bounds
 from services.claims.domain.model import ClaimRecord, FindingRecord
+from services.claims.steps import claim_step, traceparents
 from services.claims.store.repository import load_patient_claims
 from services.claims.store.tables import audit_runs, findings
 from services.claims.translate import BINDING_NAMES, finding_from_rules
@@ -265,11 +267,27 @@ class AuditRunner:
                 return False
             people, records = load_patient_claims(conn, patient_ids, start - timedelta(days=self.lookback), end)
         cases, judged = period_cases(people, records, start, end)
+        # One span per chunk, never per line. The chunk names its patient range, so any claim of
+        # the period maps to its chunk; a claim with findings also gets a child span of its own,
+        # linked to the trace the claim arrived with.
         with tracer.start_as_current_span("claims.audit_chunk", attributes={
-                "fundguard.run_id": run_id, "fundguard.patients": len(patient_ids),
-                "fundguard.claims": len(judged)}) as span:
+                telemetry.AUDIT_RUN_ID: run_id, "fundguard.patients": len(patient_ids),
+                telemetry.CLAIM_COUNT: len(judged), "fundguard.first_patient_id": patient_ids[0],
+                "fundguard.last_patient_id": patient_ids[-1]}) as span:
             found, version = self._judge(cases, judged, run["rule_pack_version"])
-            span.set_attribute("fundguard.findings", len(found))
+            span.set_attribute(telemetry.FINDINGS, len(found))
+            by_claim: dict[str, int] = {}
+            for f in found:
+                by_claim[f.claim_id] = by_claim.get(f.claim_id, 0) + 1
+            if by_claim:
+                with self.engine.connect() as conn:
+                    parents = traceparents(conn, list(by_claim))
+                institution = {c.claim_id: c.institution_code for c in judged}
+                for claim_id, n in sorted(by_claim.items()):
+                    with claim_step("claims.audit_claim", {"claim_id": claim_id,
+                                                           "institution_code": institution.get(claim_id, "")},
+                                    parents.get(claim_id, ""), {telemetry.AUDIT_RUN_ID: run_id, telemetry.FINDINGS: n}):
+                        pass
         found = [f.with_id(run_id) for f in found]
         lines = sum(len(c.lines) for c in judged)
         with self.engine.begin() as conn:

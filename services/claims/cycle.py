@@ -19,11 +19,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from fundguard.claims.v1 import claims_pb2
 from fundguard.credit.v1 import credit_pb2
+from fundguard.runtime import telemetry
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.wire import date_or_none, money
 from services.claims.domain import cycle as rules
 from services.claims.domain.deductions import BillDeduction, ConfirmedFinding, deduct_bill, net_line_amounts
-from services.claims.steps import claim_step
+from services.claims.steps import claim_step, traceparents
 from services.claims.store.answers import remember_answer, stored_answer
 from services.claims.store.tables import (
     audit_runs,
@@ -88,12 +89,6 @@ def write_outbox(conn: Connection, kind: str, eid: str, row: dict[str, Any], tra
     conn.execute(insert(outbox).values(outbox_row(kind, eid, row, traceparent, finding)).on_conflict_do_nothing())
 
 
-def _traceparents(conn: Connection, claim_ids: Sequence[str]) -> dict[str, str]:
-    rows = conn.execute(sa.select(claims.c.claim_id, claims.c.traceparent)
-                        .where(claims.c.claim_id.in_(list(set(claim_ids))))).all()
-    return {r.claim_id: r.traceparent for r in rows}
-
-
 def bill_deductions(conn: Connection, claim_ids: Sequence[str], only_findings: set[str] | None = None
                     ) -> dict[str, BillDeduction]:
     """The deduction arithmetic for each claim over its confirmed post-event findings."""
@@ -156,7 +151,7 @@ def record_deductions(conn: Connection, claim_ids: Sequence[str]) -> int:
     rows = {r["finding_id"]: dict(r) for r in conn.execute(
         sa.select(findings).where(findings.c.finding_id.in_(list(changed)))).mappings()}
     lock_institutions(conn, [r["institution_code"] for r in rows.values()])
-    parents = _traceparents(conn, [r["claim_id"] for r in rows.values()])
+    parents = traceparents(conn, [r["claim_id"] for r in rows.values()])
     for fid in sorted(changed):
         row = rows[fid]
         seq = conn.execute(insert(deductions).values(finding_id=fid, claim_id=row["claim_id"],
@@ -218,8 +213,18 @@ class Cycle:
                 INSERT INTO claims.finding_events (event_id, finding_id, from_state, to_state, actor, reason)
                 SELECT 'E' || left(encode(sha256(convert_to(finding_id || :suffix, 'UTF8')), 'hex'), 32),
                        finding_id, 'found', 'published', :actor, :reason FROM moved
-            """), params).rowcount
-            out = claims_pb2.PublishFindingsResponse(published=moved, appeal_deadline=deadline.isoformat(),
+                RETURNING finding_id
+            """), params).scalars().all()
+            published = conn.execute(sa.select(findings.c.claim_id, findings.c.institution_code,
+                                               sa.func.count().label("n"))
+                                     .where(findings.c.finding_id.in_(moved))
+                                     .group_by(findings.c.claim_id, findings.c.institution_code)).mappings().all()
+            parents = traceparents(conn, [r["claim_id"] for r in published])
+            for row in published:  # one span per claim with published findings, not per finding
+                with claim_step("claims.publish", dict(row), parents.get(row["claim_id"], ""),
+                                {telemetry.FINDINGS: row["n"], "fundguard.period": req.period}):
+                    pass
+            out = claims_pb2.PublishFindingsResponse(published=len(moved), appeal_deadline=deadline.isoformat(),
                                                      run_ids=runs)
             remember_answer(conn, req.request_id, "publish", out.SerializeToString())
         return out
@@ -246,7 +251,7 @@ class Cycle:
                                f["appeal_deadline"], business_today(), req.reason)
             conn.execute(sa.update(findings).where(findings.c.finding_id == req.finding_id)
                          .values(state=rules.APPEALED))
-            with claim_step("claims.appeal", f, _traceparents(conn, [f["claim_id"]]).get(f["claim_id"], "")):
+            with claim_step("claims.appeal", f, traceparents(conn, [f["claim_id"]]).get(f["claim_id"], "")):
                 pass
             ev = append_event(conn, req.finding_id, f["state"], rules.APPEALED, req.actor or req.institution_code,
                               req.reason, {"evidence_refs": list(req.evidence_refs),
@@ -279,7 +284,7 @@ class Cycle:
             ev = append_event(conn, req.finding_id, f["state"], target, req.reviewer, req.reason,
                               {"decision": req.decision})
             f["state"] = target
-            parent = _traceparents(conn, [f["claim_id"]]).get(f["claim_id"], "")
+            parent = traceparents(conn, [f["claim_id"]]).get(f["claim_id"], "")
             with claim_step("claims.review", f, parent, {"fundguard.decision": req.decision}):
                 pass
             kind = "finding.confirmed" if target == rules.CONFIRMED else "finding.overturned"
@@ -316,7 +321,7 @@ class Cycle:
                                               findings.c.state == rules.PUBLISHED)
                     .values(state=rules.CONFIRMED).returning(*findings.c)).mappings().all()
                 rows = sorted((dict(r) for r in updated), key=lambda r: (r["institution_code"], r["finding_id"]))
-                parents = _traceparents(conn, [r["claim_id"] for r in rows])
+                parents = traceparents(conn, [r["claim_id"] for r in rows])
                 if not rows:  # another process confirmed them meanwhile
                     continue
                 for r in rows:

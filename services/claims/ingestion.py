@@ -22,6 +22,7 @@ from fundguard.runtime.wire import date_or_none, decimal_or_none
 from services.claims.cycle import record_deductions
 from services.claims.domain.ingest import INSTITUTION_MAX, RowProblem, check_detail
 from services.claims.domain.model import claim_id_for
+from services.claims.steps import mark_claims
 from services.claims.store.answers import remember_answer, stored_answer
 from services.claims.store.ingest import BatchResult, PartitionKeeper, write_batch
 from services.claims.store.tables import claims, patients, settlement_events, settlements
@@ -54,6 +55,7 @@ class Ingestion:
         facts: list[claims_pb2.UploadFeeDetailsRequest] = []
         problems: list[RowProblem] = []
         trace_id, traceparent = current_trace()
+        uploaded: set[str] = set()
         first = True
         # Checking rows (Python) and writing the previous batch (PostgreSQL) overlap: one batch
         # is written in the background while the next is checked; batches commit in order.
@@ -74,6 +76,8 @@ class Ingestion:
                 inst_ok = bool(inst) and len(inst) <= INSTITUTION_MAX
                 if msg.encounter.encounter_id or msg.patient.patient_id:
                     facts.append(msg)
+                for enc in {msg.encounter.encounter_id, *(d.encounter_id for d in msg.details)} - {""}:
+                    uploaded.add(claim_id_for(inst, enc))
                 default_encounter, default_patient = msg.encounter.encounter_id, msg.patient.patient_id
                 for d in msg.details:
                     if not inst_ok:
@@ -97,6 +101,7 @@ class Ingestion:
         finally:
             writer.shutdown(wait=True)
 
+        mark_claims(uploaded)
         report.rejected += len(problems)
         report.errors.extend(claims_pb2.RowError(row=p.row, field=p.field, reason=p.reason) for p in problems)
         sorted_errors = sorted(report.errors, key=lambda e: (e.row, e.field))
@@ -179,6 +184,7 @@ class Ingestion:
         if problems:
             raise InvalidArgument(problems)
         claim_id = claim_id_for(req.institution_code, req.encounter_id)
+        mark_claims({claim_id})
         trace_id, traceparent = current_trace()
         with self.engine.begin() as conn:
             answer = stored_answer(conn, req.request_id, "settle")
@@ -234,6 +240,7 @@ class Ingestion:
             if row["institution_code"] != req.institution_code:
                 raise InvalidArgument([FieldViolation("institution_code",
                                                       "the settlement belongs to another institution")])
+            mark_claims({row["claim_id"]})
             if row["state"] == "reversed":
                 return claims_pb2.SettleResponse(settlement_id=req.settlement_id, claim_id=row["claim_id"],
                                                  state="reversed", replayed=True)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from fundguard.credit.v1 import credit_pb2, credit_pb2_grpc
+from fundguard.runtime import telemetry
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -69,6 +70,12 @@ class OutboxRelay:
                 raise
             conn.execute(sa.text("UPDATE claims.outbox SET delivered_at = now(), attempts = attempts + 1, "
                                  "last_error = '' WHERE seq = ANY(:s)"), {"s": seqs})
+        # The delivery is a step in each claim's life: one span per claim and kind of event.
+        delivered = sorted({(e.claim_id, e.kind, e.institution_code, e.traceparent) for e in events if e.claim_id})
+        for claim_id, kind, institution, traceparent in delivered:
+            with telemetry.claim_step("claims.outbox_delivery", claim_id, traceparent,
+                                      {telemetry.INSTITUTION_CODE: institution, "fundguard.event_kind": kind}):
+                pass
         return len(rows)
 
     def pending(self) -> int:

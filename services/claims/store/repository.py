@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from fundguard.claims.v1 import claims_pb2
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
 from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
+from services.claims.steps import mark_claims
 from services.claims.store.ingest import PartitionKeeper
 from services.claims.store.tables import (
     analyses,
@@ -132,8 +133,10 @@ class ClaimsStore:
                                  ).scalar_one()
                 return claims_pb2.RecordFeedbackResponse(recorded=int(n), replayed=True)
             ids = [fb.warning_id for fb in req.feedback]
-            known = {r.finding_id: r.state for r in conn.execute(
-                sa.select(findings.c.finding_id, findings.c.state).where(findings.c.finding_id.in_(ids)))}
+            rows = conn.execute(sa.select(findings.c.finding_id, findings.c.state, findings.c.claim_id)
+                                .where(findings.c.finding_id.in_(ids))).all()
+            known = {r.finding_id: r.state for r in rows}
+            mark_claims({r.claim_id for r in rows})
             missing = [FieldViolation(f"feedback[{i}].warning_id", f"no warning {fb.warning_id!r}")
                        for i, fb in enumerate(req.feedback) if fb.warning_id not in known]
             if missing:

@@ -17,8 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from opentelemetry import trace
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
@@ -51,7 +49,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAFF_KINDS = ("staff_suspension", "staff_termination")
 INSTITUTION_KINDS = ("order_to_correct", "public_criticism", "suspension", "termination")
 SYSTEM = "credit"
-_PROPAGATOR = TraceContextTextMapPropagator()
 _CALLS_WRITTEN = "credit.calls_written"   # staff codes with new sanction calls in this transaction
 
 
@@ -144,11 +141,12 @@ class CreditStore:
     def _span(e: dict[str, Any]) -> None:
         """A span per event, linked to the claim's own trace, so the claim's whole life shows in
         one query (`fundguard trace CLAIM_ID`)."""
-        parent = trace.get_current_span(_PROPAGATOR.extract({"traceparent": e["payload"].get("traceparent", "")}))
-        links = [trace.Link(parent.get_span_context())] if parent.get_span_context().is_valid else []
-        attributes = {telemetry.CLAIM_ID: e["claim_id"], telemetry.INSTITUTION_CODE: e["institution_code"],
-                      telemetry.DOCTOR_CODE: e["doctor_code"], "fundguard.event_kind": e["kind"]}
-        telemetry.tracer(__name__).start_span("credit.process_event", links=links, attributes=attributes).end()
+        finding = e["payload"].get("finding", {})
+        with telemetry.claim_step("credit.process_event", e["claim_id"], e["payload"].get("traceparent", ""), {
+                telemetry.INSTITUTION_CODE: e["institution_code"], telemetry.DOCTOR_CODE: e["doctor_code"],
+                telemetry.FINDING_ID: finding.get("findingId", ""), telemetry.RULE_ID: finding.get("ruleId", ""),
+                "fundguard.event_kind": e["kind"]}):
+            pass
 
     def _facts(self, e: dict[str, Any]) -> L.FindingFacts:
         f = e["payload"].get("finding", {})
@@ -593,6 +591,7 @@ class CreditStore:
                          .values(state="referred"))
             self._case_event(conn, case_id, "referred", f"referred to {agency}" + (f": {note}" if note else ""), by)
             self._feed_append(conn, agency, case_id, "case.referred")
+            self._claim_steps(conn, "credit.refer_case", [case_id], agency)
 
     def close(self, case_id: str, by: str, reason: str) -> None:
         with self.engine.begin() as conn:
@@ -697,7 +696,31 @@ class CreditStore:
                                                              feed_events.c.position > after)
                                 .order_by(feed_events.c.position).limit(limit)).mappings().all()
             self._log(conn, reader, agency, "read_feed", sorted({r["case_id"] for r in rows}), unmask)
+            self._claim_steps(conn, "credit.feed_delivery", sorted({r["case_id"] for r in rows}), agency)
             return [{**dict(r), "snapshot": self.reveal(r["snapshot"], unmask)} for r in rows]
+
+    # A case rarely holds more claims than this; past it the case span alone tells the story.
+    CLAIM_STEPS_PER_CASE = 20
+
+    def _claim_steps(self, conn: Connection, name: str, case_ids: Sequence[str], agency: str) -> None:
+        """A span per claim behind each case, linked to the claim's first trace, so the claim's
+        story reaches the referral and the agency reading it."""
+        if not case_ids:
+            return
+        finding_id = inbox.c.payload["finding"]["findingId"].astext
+        rows = conn.execute(
+            sa.select(case_findings.c.case_id, inbox.c.claim_id, inbox.c.payload["traceparent"].astext)
+            .join(inbox, sa.and_(inbox.c.kind == "finding.confirmed", finding_id == case_findings.c.finding_id))
+            .where(case_findings.c.case_id.in_(list(case_ids)), inbox.c.claim_id != "")
+            .distinct().order_by(case_findings.c.case_id, inbox.c.claim_id)).all()
+        per_case: dict[str, int] = {}
+        for case_id, claim_id, traceparent in rows:
+            per_case[case_id] = per_case.get(case_id, 0) + 1
+            if per_case[case_id] > self.CLAIM_STEPS_PER_CASE:
+                continue
+            with telemetry.claim_step(name, claim_id, traceparent or "",
+                                      {telemetry.CASE_ID: case_id, telemetry.AGENCY: agency}):
+                pass
 
     def _log(self, conn: Connection, reader: str, agency: str, action: str, case_ids: Sequence[str],
              unmasked: bool) -> None:
