@@ -174,7 +174,6 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             findings_from_bindings(records, binding_results)  # type: ignore[arg-type]
             + [finding_from_rules(f, doctor_by_line) for f in evaluated.findings]
         )]
-        self.store.partitions.ensure({line.service_date.isoformat()[:7] for r in records for line in r.lines})
         with self.store.engine.begin() as conn:
             for r in records:
                 with tracer.start_as_current_span("claims.store_claim", attributes={

@@ -24,6 +24,7 @@ from services.claims.store.tables import (
     fee_lines,
     finding_events,
     findings,
+    order_lines,
     patients,
     warning_feedback,
 )
@@ -58,11 +59,11 @@ class ClaimsStore:
         line_rows = [{"claim_id": r.claim_id, "patient_id": r.patient_id, "institution_code": r.institution_code,
                       **line.__dict__} for r in records for line in r.lines]
         if line_rows:
-            # Pre/in-event lines may still change before settlement: the latest order wins.
-            stmt = insert(fee_lines).values(line_rows)
+            # Orders may still change before settlement: the latest order wins.
+            stmt = insert(order_lines).values(line_rows)
             conn.execute(stmt.on_conflict_do_update(
-                index_elements=[fee_lines.c.claim_id, fee_lines.c.line_id, fee_lines.c.service_date],
-                set_={k: stmt.excluded[k] for k in line_rows[0] if k not in ("claim_id", "line_id", "service_date")},
+                index_elements=[order_lines.c.claim_id, order_lines.c.line_id],
+                set_={k: stmt.excluded[k] for k in line_rows[0] if k not in ("claim_id", "line_id")},
             ))
 
     def save_findings(self, conn: Connection, found: Sequence[FindingRecord], moment: str) -> None:
@@ -101,8 +102,12 @@ class ClaimsStore:
                 return None
             person = conn.execute(sa.select(patients).where(patients.c.patient_id == head["patient_id"])
                                   ).mappings().first()
+            # What was billed; a claim only checked in real time so far shows its orders.
             lines = conn.execute(sa.select(fee_lines).where(fee_lines.c.claim_id == claim_id)
                                  .order_by(fee_lines.c.line_id)).mappings().all()
+            if not lines:
+                lines = conn.execute(sa.select(order_lines).where(order_lines.c.claim_id == claim_id)
+                                     .order_by(order_lines.c.line_id)).mappings().all()
             found = conn.execute(sa.select(findings).where(findings.c.claim_id == claim_id)
                                  .order_by(findings.c.rule_id, findings.c.finding_id)).mappings().all()
         return dict(head), dict(person or {}), [dict(r) for r in lines], [dict(r) for r in found]

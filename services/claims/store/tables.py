@@ -77,6 +77,32 @@ fee_lines = sa.Table(
     postgresql_partition_by="RANGE (service_date)",
 )
 
+# Orders seen by pre/in-event analysis (3101/3102). Kept apart from the billed fee details:
+# the monthly audit and the deductions judge only what was billed (2204/2301), so a hospital
+# that checks its orders in real time and then uploads its fee details is not judged twice.
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("claim_id", sa.String(96), primary_key=True),
+    sa.Column("line_id", sa.String(64), primary_key=True),  # rx_id
+    sa.Column("service_date", sa.Date, nullable=False),
+    sa.Column("patient_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("institution_code", sa.String(16), nullable=False, server_default=""),
+    sa.Column("item_code", sa.Text, nullable=False),
+    sa.Column("item_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("item_type", sa.Text, nullable=False, server_default=""),
+    sa.Column("item_class", sa.Text, nullable=False, server_default=""),
+    sa.Column("quantity", sa.Numeric(14, 4), nullable=False),
+    sa.Column("unit_price", sa.Numeric(16, 4), nullable=True),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("dept_code", sa.Text, nullable=False, server_default=""),
+    sa.Column("doctor_code", sa.Text, nullable=False, server_default=""),
+    sa.Column("doctor_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("original_line_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_order_lines_patient_date", "patient_id", "service_date"),
+)
+
 analyses = sa.Table(
     "analyses",
     metadata,

@@ -3,6 +3,7 @@ the request, warnings are stored, and 3103 feedback is kept against each warning
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -107,3 +108,34 @@ def test_feedback_is_kept_against_each_warning_and_continuing_is_visible(claims,
     events = claims.ListFindingEvents(claims_pb2.ListFindingEventsRequest(finding_id=warnings["R-SERVICE-SEX"]),
                                       timeout=10).events
     assert len(events) == 1 and events[0].actor == "D32118100101" and "患者为变性人" in events[0].reason
+
+
+def test_orders_checked_in_real_time_are_not_judged_again_with_the_billed_fee_details(claims) -> None:
+    """A hospital checks its order by 3101 (rx_id 1) and then bills it by 2204 (feedetl_sn F1):
+    the monthly audit judges what was billed, once, and the deduction counts it once."""
+    patient = "PO" + uuid.uuid4().hex[:8]
+    enc = patient + "-visit"
+    claims.Analyze(claims_pb2.AnalyzeRequest(request_id=f"chk-{enc}", moment=common_pb2.MOMENT_PRE,
+                                             cases=[case(patient, enc, "2029-05-06")]), timeout=30)
+    claims.UploadFeeDetails(claims_pb2.UploadFeeDetailsRequest(
+        request_id=f"up-{enc}", institution_code=INST, institution_level="3",
+        encounter=common_pb2.Encounter(encounter_id=enc, institution_code=INST, institution_level="3",
+                                       care_setting="1", med_type="11", doctor_code="D32118100101"),
+        patient=common_pb2.Patient(patient_id=patient, gender="2", birth_date="1979-12-03"),
+        details=[claims_pb2.FeeDetail(detail_sn="F1", encounter_id=enc, patient_id=patient,
+                                      occurred_at="2029-05-06 10:00:00", item_code="250305011", item_type="201",
+                                      quantity="1", unit_price=common_pb2.Money(amount="68.00"),
+                                      amount=common_pb2.Money(amount="68.00"), doctor_code="D32118100101")]),
+        timeout=10)
+    run = claims.StartAuditRun(claims_pb2.StartAuditRunRequest(request_id=f"run-{enc}", period="2029-05"), timeout=10)
+    for _ in range(300):
+        run = claims.GetAuditRun(claims_pb2.GetAuditRunRequest(run_id=run.run_id), timeout=5)
+        if run.state != "running":
+            break
+        time.sleep(0.1)
+    assert (run.state, run.lines_total) == ("done", 1)
+    audited = claims.ListFindings(claims_pb2.ListFindingsRequest(run_id=run.run_id), timeout=10).findings
+    lines = {(f.rule_id, tuple(f.line_ids)) for f in audited}
+    assert lines == {("R-SERVICE-SEX", ("F1",)), ("R-PRICE-CEILING", ("F1",))}
+    claim = claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-{enc}"), timeout=10)
+    assert [ln.line_id for ln in claim.encounter.lines] == ["F1"]  # the billed line, not the order
