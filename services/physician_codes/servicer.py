@@ -254,9 +254,13 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
 
     # -- doctors: identity, practice, status, peers ----------------------------------------
 
-    def _levels_on(self, registrations: Sequence[Mapping[str, Any]], day: date) -> list[Mapping[str, Any]]:
-        return [r for r in registrations
-                if r["valid_from"] <= day and (r["valid_to"] is None or day <= r["valid_to"])]
+    def _sites_on(self, code: str, day: date) -> dict[str, dict[str, str]]:
+        """Institutions where ``code`` may bill on ``day``: effective periods, so a registration
+        that a termination cut no longer counts."""
+        facts = self.snapshots.current().facts.get(code)
+        return {inst: self.store.get_institution(inst)[0]
+                for inst, periods in (facts.registrations if facts else {}).items()
+                if any(p.covers(day) for p in periods)}
 
     def GetStaffProfile(self, request: pb.GetStaffProfileRequest, context: grpc.ServicerContext) -> pb.StaffProfile:
         problems: list[FieldViolation] = []
@@ -270,12 +274,7 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
         regs = self.store.registrations_of(request.code)
         effective = {(inst, p.start): p.end for inst, periods in (facts.registrations if facts else {}).items()
                      for p in periods}
-        current = self._levels_on(regs, as_of)
-        institutions = {}
-        for r in current:
-            if (r["institution_code"], r["valid_from"]) in effective:  # not cut by a termination
-                stored, _ = self.store.get_institution(r["institution_code"])
-                institutions[r["institution_code"]] = stored
+        institutions = self._sites_on(request.code, as_of)
         levels = sorted({i["level"] for i in institutions.values()})
         return pb.StaffProfile(
             staff=self._staff_proto(row, unmask=request.unmask),
@@ -307,15 +306,17 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
         if request.institution_level:
             levels = [request.institution_level]
         else:
-            codes = {r["institution_code"] for r in self._levels_on(self.store.registrations_of(request.staff_code),
-                                                                     as_of)}
-            levels = sorted({self.store.get_institution(c)[0]["level"] for c in codes})
+            levels = sorted({i["level"] for i in self._sites_on(request.staff_code, as_of).values()})
         peers = self.store.peers(row["role"], row["dept_code"], levels, as_of, request.staff_code,
                                  after=page_after(request.page_token), limit=size + 1) if levels else []
+        token = next_token([{"code": c} for c in peers], size, "code")
+        # A peer terminated on the day no longer practises; the page may then come out short.
+        facts = self.snapshots.current().facts
+        peers = [c for c in peers[:size] if c in facts and status_on(facts[c], as_of) != "terminated"]
         return pb.ListPeersResponse(
             peer_groups=[pb.PeerGroup(role=row["role"], dept_code=row["dept_code"], institution_level=lv)
                          for lv in levels],
-            staff_codes=peers[:size], next_page_token=next_token([{"code": c} for c in peers], size, "code"))
+            staff_codes=peers, next_page_token=token)
 
 
 def _effective_to(reg: Mapping[str, Any], effective: Mapping[tuple[str, date], date | None]) -> str:

@@ -96,9 +96,9 @@ def judge_frame(lines: pl.DataFrame, snap: RegistrySnapshot) -> pl.DataFrame:
     code = pl.col("staff_code")
     judged = keys.join(sanctioned, on="_i", how="left").with_columns(
         pl.when(code == "").then(pl.lit("missing_code"))
-        .when(~code.is_in(snap.known)).then(pl.lit("unknown_code"))
+        .when(~code.is_in(snap.known.implode())).then(pl.lit("unknown_code"))
         .when(pl.col("_sanction").is_not_null()).then(pl.col("_sanction"))
-        .when(~pl.col("_i").is_in(registered)).then(pl.lit("not_registered"))
+        .when(~pl.col("_i").is_in(registered.implode())).then(pl.lit("not_registered"))
         .otherwise(pl.lit("valid"))
         .alias("status")
     ).sort("_i")
