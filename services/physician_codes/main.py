@@ -43,4 +43,4 @@ def build(settings: Settings) -> ServiceRunner:
         physician_codes_pb2_grpc.add_PhysicianCodesServiceServicer_to_server(servicer, server)
         return [physician_codes_pb2.DESCRIPTOR.services_by_name["PhysicianCodesService"].full_name]
 
-    return ServiceRunner(settings, register, engine)
+    return ServiceRunner(settings, register, engine, on_stop=servicer.snapshots.close)
