@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -33,6 +34,7 @@ STATUS = {
     Binding.TERMINATED: pb.BINDING_STATUS_TERMINATED,
 }
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
 KINDS = ("institutions", "staff", "registrations")
 
 
@@ -74,6 +76,8 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
                        dept_code=row["dept_code"], id_number_masked=row["id_number_masked"],
                        status=status_on(facts, today()) if facts else "active")
         if unmask:
+            # Reads of personal data are themselves logged (the gateway logs who asked).
+            log.info("identity number revealed", extra={"fields": {"staff_code": row["code"]}})
             out.id_number = self.store.reveal_id_number(row)
         return out
 
@@ -246,6 +250,8 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
             raise InvalidArgument([FieldViolation("kind", f"must be one of {', '.join(KINDS)}")])
         rows = self.store.export_rows(request.kind)
         if request.kind == "staff":
+            if request.unmask:
+                log.info("identity numbers revealed in an export", extra={"fields": {"rows": len(rows)}})
             for r in rows:
                 r["id_number"] = (self.store.reveal_id_number(r) if request.unmask
                                   else r.get("id_number_masked") or "")

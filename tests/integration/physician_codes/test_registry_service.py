@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import date, timedelta
+from decimal import Decimal
 
 import grpc
 import polars as pl
@@ -15,9 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 from fundguard import cli
+from fundguard.claims.v1 import claims_pb2
+from fundguard.common.v1 import common_pb2
+from fundguard.credit.v1 import credit_pb2
 from fundguard.physician_codes.v1 import physician_codes_pb2 as pb
 from fundguard.physician_codes.v1 import physician_codes_pb2_grpc as pb_grpc
 from fundguard.runtime.errors import field_violations_from
+from services.physician_codes.compose import doctor_profile
 from services.physician_codes.servicer import today
 from tests.servers import serve
 
@@ -407,3 +412,45 @@ def test_a_terminated_doctors_profile_shows_the_cut_registration(stub):
     assert profile.status_on_date == "terminated"
     assert [(r.valid_to, r.effective_to) for r in profile.registrations] == [("", "2026-05-31")]
     assert list(profile.peer_groups) == [] and date.fromisoformat(profile.as_of) == date(2026, 7, 1)
+
+
+class FakeClaims:
+    """claims' ListFindings, paging two findings at a time (claims owns the findings)."""
+
+    def __init__(self, findings):
+        self.findings = findings
+        self.asked = []
+
+    def ListFindings(self, request, timeout=None):
+        self.asked.append((request.doctor_code, request.period, request.page_token))
+        start = int(request.page_token or 0)
+        page = [f for f in self.findings if f.doctor_code == request.doctor_code][start:start + 2]
+        more = start + 2 < len([f for f in self.findings if f.doctor_code == request.doctor_code])
+        return claims_pb2.ListFindingsResponse(findings=page, next_page_token=str(start + 2) if more else "")
+
+
+class FakeCredit:
+    def GetLedger(self, request, timeout=None):
+        assert request.year == "2026"
+        return credit_pb2.GetLedgerResponse(total_points=9)
+
+
+def test_a_doctor_profile_composes_registry_claims_and_credit_answers(stub):
+    hosp, dept = add_institution(stub, "2"), f"C{next(_serial)}"
+    doctor, peer = add_doctor(stub, dept=dept), add_doctor(stub, dept=dept)
+    register(stub, doctor, hosp, "2025-01-01")
+    register(stub, peer, hosp, "2025-06-01")
+
+    def finding(rule: str, amount: str) -> common_pb2.Finding:
+        return common_pb2.Finding(rule_id=rule, rule_name=rule, doctor_code=doctor,
+                                  amount=common_pb2.Money(amount=amount))
+
+    claims = FakeClaims([finding("R-PRICE-CEILING", "13.00"), finding("R-PRICE-CEILING", "7.50"),
+                         finding("R-DOCTOR-BINDING", "100.00")])
+    got = doctor_profile(stub, claims, FakeCredit(), doctor, "2026-11", as_of="2026-11-15")
+    assert got.profile.staff.code == doctor and got.profile.status_on_date == "active"
+    assert {r: (t.findings, t.amount) for r, t in got.findings_by_rule.items()} == {
+        "R-PRICE-CEILING": (2, Decimal("20.50")), "R-DOCTOR-BINDING": (1, Decimal("100.00"))}
+    assert (got.findings_total, got.amount_total, got.points) == (3, Decimal("120.50"), 9)
+    assert got.peer_codes == {"2": [peer]}
+    assert [a[2] for a in claims.asked] == ["", "2"]  # paged through claims, nothing copied
