@@ -45,7 +45,9 @@ YEAR_START = date(2026, 1, 1)
 
 def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "polars": pl.__version__, "polars_threads": pl.thread_pool_size()}
+            "polars": pl.__version__, "polars_threads": pl.thread_pool_size(),
+            # Other work on the machine skews every figure; record how busy it was.
+            "load_average_1m": round(os.getloadavg()[0], 2)}
 
 
 def median_of(repeats: int, fn: Callable[[], float]) -> float:
@@ -140,7 +142,7 @@ def bench_bulk(province: Province, n_lines: int, repeats: int) -> dict[str, Any]
     from services.physician_codes.servicer import read_lines_ipc
 
     buf = io.BytesIO()
-    lines.with_columns(pl.col("service_date").cast(pl.String)).write_ipc_stream(buf)
+    lines.write_ipc_stream(buf)  # service_date as date32, as claims sends it
     payload = buf.getvalue()
 
     def via_ipc() -> float:
@@ -287,9 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         n_staff, n_inst, n_lines, db_staff, calls, repeats = 20_000, 500, 200_000, 5_000, 500, 3
     else:
         n_staff, n_inst, n_lines, db_staff, calls, repeats = 200_000, 3_000, 2_000_000, 50_000, 3_000, 5
+    load = round(os.getloadavg()[0], 2)
     figures = bench_bulk(Province(n_staff, n_inst), n_lines, repeats)
     figures |= bench_realtime(Province(db_staff, max(50, n_inst // 4), seed=3), calls)
-    result = {"area": "registry", "quick": args.quick, "machine": machine(), "figures": figures}
+    result = {"area": "registry", "quick": args.quick, "machine": machine() | {"load_average_1m_at_start": load},
+              "figures": figures}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for name, fig in figures.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -66,6 +66,13 @@ def _text(row: Any) -> dict[str, str]:
     return {k: ("" if v is None else str(v)) for k, v in row.items()}
 
 
+def _chunks(rows: Sequence[dict[str, Any]], size: int = 2000) -> Iterator[Sequence[dict[str, Any]]]:
+    """Multi-row statements of a bounded size: one statement per row would be slow, one
+    statement for a whole province's file would be a very large parameter list."""
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
 def fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).hexdigest()
 
@@ -103,7 +110,8 @@ class RegistryStore:
         codes = [r["code"] for r in rows]
         with self.engine.begin() as conn:
             existing = {r["code"]: r for r in conn.execute(
-                sa.select(institutions).where(institutions.c.code.in_(codes)).with_for_update()).mappings()}
+                sa.select(institutions).where(institutions.c.code.in_(codes)).order_by(institutions.c.code)
+                .with_for_update()).mappings()}
             latest: dict[str, dict[str, Any]] = {}
             for r in rows:  # the last row for a code wins, as it would one by one
                 latest[r["code"]] = r
@@ -126,8 +134,8 @@ class RegistryStore:
                 log.append({"entity": "institution", "entity_key": code, "action": "insert" if old is None else "update",
                             "detail": {"before": _text(old) if old else None,
                                        "after": _text({**fields, "agreement_effective_from": since})}})
-            if writes:
-                stmt = insert(institutions).values(writes)
+            for part in _chunks(writes):
+                stmt = insert(institutions).values(part)
                 conn.execute(stmt.on_conflict_do_update(
                     index_elements=[institutions.c.code],
                     set_={k: stmt.excluded[k] for k in (*INSTITUTION_FIELDS, "agreement_effective_from", "updated_by")}
@@ -166,7 +174,7 @@ class RegistryStore:
         latest = {r["code"]: r for r in rows}
         with self.engine.begin() as conn:
             existing = {r["code"]: r for r in conn.execute(
-                sa.select(staff).where(staff.c.code.in_(codes)).with_for_update()).mappings()}
+                sa.select(staff).where(staff.c.code.in_(codes)).order_by(staff.c.code).with_for_update()).mappings()}
             writes, log = [], []
             for code, r in latest.items():
                 old = existing.get(code)
@@ -190,11 +198,11 @@ class RegistryStore:
                             "action": "insert" if old is None else "update",
                             "detail": {"before": {k: old[k] for k in STAFF_FIELDS} if old else None,
                                        "after": fields, "id_number_changed": id_changed}})
-            if writes:
-                stmt = insert(staff).values(writes)
+            for part in _chunks(writes):
+                stmt = insert(staff).values(part)
                 conn.execute(stmt.on_conflict_do_update(
                     index_elements=[staff.c.code],
-                    set_={k: stmt.excluded[k] for k in writes[0] if k != "code"} | {"updated_at": sa.func.now()}))
+                    set_={k: stmt.excluded[k] for k in part[0] if k != "code"} | {"updated_at": sa.func.now()}))
             self._commit_changes(conn, change, log)
         return WriteReport(accepted=len(writes), unchanged=len(rows) - len(writes))
 
@@ -285,8 +293,8 @@ class RegistryStore:
                             "detail": {"before_valid_to": str(old["valid_to"]) if old else None,
                                        "valid_from": str(r["valid_from"]), "valid_to": str(r["valid_to"] or "")}})
                 accepted += 1
-            if writes:
-                stmt = insert(registrations).values(list(writes.values()))
+            for part in _chunks(list(writes.values())):
+                stmt = insert(registrations).values(part)
                 conn.execute(stmt.on_conflict_do_update(
                     constraint="uq_registration",
                     set_={"valid_to": stmt.excluded.valid_to, "recorded_by": stmt.excluded.recorded_by,
