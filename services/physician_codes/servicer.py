@@ -21,7 +21,7 @@ from services.physician_codes.domain.binding import ONE_DAY, Binding, Sanction, 
 from services.physician_codes.domain.codes import CodeFormats
 from services.physician_codes.domain.csvio import BadFile, RowError, read_rows, row_errors, write_rows
 from services.physician_codes.domain.records import CHECKS, Problem
-from services.physician_codes.domain.snapshot import LINE_COLUMNS, judge_frame
+from services.physician_codes.domain.snapshot import LINE_COLUMNS, RegistrySnapshot, judge_frame
 from services.physician_codes.store.repository import Change, RegistryStore, WriteReport
 from services.physician_codes.store.snapshots import SnapshotCache
 
@@ -70,8 +70,9 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
 
     # -- translating records ---------------------------------------------------------------
 
-    def _staff_proto(self, row: Mapping[str, str], unmask: bool = False) -> pb.Staff:
-        facts = self.snapshots.current().facts.get(row["code"])
+    def _staff_proto(self, row: Mapping[str, str], unmask: bool = False,
+                     snap: RegistrySnapshot | None = None) -> pb.Staff:
+        facts = (snap or self.snapshots.current()).facts.get(row["code"])
         out = pb.Staff(code=row["code"], name=row["name"], role=row["role"], title=row["title"],
                        dept_code=row["dept_code"], id_number_masked=row["id_number_masked"],
                        status=status_on(facts, today()) if facts else "active")
@@ -149,7 +150,8 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
         rows = self.store.list_staff(dept_code=request.dept_code, institution_code=request.institution_code,
                                      id_number=request.id_number, as_of=as_of or today(),
                                      after=page_after(request.page_token), limit=size + 1)
-        return pb.ListStaffResponse(staff=[self._staff_proto(r) for r in rows[:size]],
+        snap = self.snapshots.current()
+        return pb.ListStaffResponse(staff=[self._staff_proto(r, snap=snap) for r in rows[:size]],
                                     next_page_token=next_token(rows, size, "code"))
 
     # -- binding checks --------------------------------------------------------------------

@@ -88,13 +88,7 @@ class SnapshotCache:
                     "version": new_version, "staff": len(facts), "seconds": round(time.perf_counter() - t0, 3)}})
             else:
                 new_version, changed, facts = self.store.load_changes(snap.version)
-                merged = dict(snap.facts)
-                for code in changed:
-                    if code in facts:
-                        merged[code] = facts[code]
-                    else:
-                        merged.pop(code, None)
-                fresh = RegistrySnapshot(new_version, merged)
+                fresh = snap.successor(new_version, facts, changed)
             self._snap = fresh
             # The snapshot is many small long-lived objects; keep the cyclic collector from
             # rescanning them on every full collection (a pause that would land on some

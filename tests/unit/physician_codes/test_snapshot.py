@@ -67,3 +67,30 @@ def test_vectorised_and_per_line_checks_agree(facts, queries):
                        for s in facts[c].statuses)
         else:
             assert decision is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(registry(), registry())
+def test_a_successor_snapshot_derives_the_same_tables_as_a_full_build(before, after):
+    old = RegistrySnapshot(1, before)
+    old.warm()
+    changed = set(before) | set(after)  # every code either changed or was removed
+    new = old.successor(2, after, changed)
+    full = RegistrySnapshot(2, after)
+    key = ["staff_code", "start", "end"]
+    assert new.base is None and new.version == 2 and dict(new.facts) == after
+    assert new.registrations.sort([*key, "institution_code"]).equals(full.registrations.sort([*key, "institution_code"]))
+    assert new.sanctions.sort([*key, "decision_id"]).equals(full.sanctions.sort([*key, "decision_id"]))
+
+
+def test_a_successor_keeps_unchanged_staff_and_replaces_the_changed():
+    a = staff_facts("D32118100001", [RegistrationFact(INSTS[0], Period(BASE, None))], [], [])
+    b = staff_facts("D32118100002", [RegistrationFact(INSTS[1], Period(BASE, None))], [], [])
+    old = RegistrySnapshot(1, {a.code: a, b.code: b})
+    old.warm()
+    b2 = staff_facts(b.code, [RegistrationFact(INSTS[1], Period(BASE, None))],
+                     [Sanction("S-1", "suspended", BASE, BASE + timedelta(days=5))], [])
+    new = old.successor(2, {b2.code: b2}, {b.code})
+    assert new.facts[a.code] is a and new.facts[b.code] is b2
+    assert new.sanctions["decision_id"].to_list() == ["S-1"]
+    assert sorted(new.registrations["staff_code"].to_list()) == [a.code, b.code]
