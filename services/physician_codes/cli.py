@@ -18,6 +18,7 @@ from fundguard.physician_codes.v1 import physician_codes_pb2 as pb
 from fundguard.physician_codes.v1 import physician_codes_pb2_grpc as pb_grpc
 from fundguard.runtime.errors import field_violations_from
 from fundguard.runtime.settings import DEFAULT_PORTS, addr_var, check_addr
+from fundguard.runtime.tls import dial
 
 KINDS = ("institutions", "staff", "registrations")
 
@@ -36,7 +37,7 @@ def _fail(exc: grpc.RpcError) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     data = Path(args.file).read_bytes()
-    with grpc.insecure_channel(_addr(args)) as channel:
+    with dial(_addr(args)) as channel:
         try:
             report = pb_grpc.PhysicianCodesServiceStub(channel).ImportRegistry(pb.ImportRegistryRequest(
                 request_id=str(uuid.uuid4()), kind=args.kind, csv=data,
@@ -51,7 +52,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with grpc.insecure_channel(_addr(args)) as channel:
+    with dial(_addr(args)) as channel:
         try:
             reply = pb_grpc.PhysicianCodesServiceStub(channel).ExportRegistry(
                 pb.ExportRegistryRequest(kind=args.kind, unmask=args.unmask), timeout=args.timeout)
