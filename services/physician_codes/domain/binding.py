@@ -149,6 +149,12 @@ def effective(registrations: Iterable[RegistrationFact], sanctions: Iterable[San
 
 def staff_facts(code: str, registrations: Iterable[RegistrationFact], sanctions: Iterable[Sanction],
                 lifts: Iterable[Lift]) -> StaffFacts:
+    sanctions = list(sanctions)
+    if not sanctions:  # most staff: nothing to apply, and a province has hundreds of thousands
+        plain: dict[str, list[Period]] = {}
+        for r in registrations:
+            plain.setdefault(r.institution_code, []).append(r.period)
+        return StaffFacts(code, plain, [])
     eff = effective(registrations, sanctions, lifts)
     by_inst: dict[str, list[Period]] = {}
     for r in eff.registrations:
