@@ -223,7 +223,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def bench_realtime(province: Province, calls: int) -> dict[str, Any]:
+def bench_realtime(province: Province, calls: int, repeats: int) -> dict[str, Any]:
     from fundguard.runtime import migrations
     from fundguard.runtime.db import create_engine
     from services.physician_codes.servicer import PhysicianCodesServicer
@@ -257,16 +257,13 @@ def bench_realtime(province: Province, calls: int) -> dict[str, Any]:
                 pb.BindingQuery(line_id=lid, staff_code=s, institution_code=i, service_date=d.isoformat())
                 for lid, s, i, d in frame.iter_rows()]))
 
-        def timed(fn: Callable[[pb.VerifyBindingsRequest], Any]) -> list[float]:
+        def timed(fn: Callable[[pb.VerifyBindingsRequest], Any], batch: list[pb.VerifyBindingsRequest]) -> list[float]:
             out = []
-            for req in requests:
+            for req in batch:
                 t = time.perf_counter()
                 fn(req)
                 out.append((time.perf_counter() - t) * 1000)
             return out
-
-        servicer.VerifyBindings(requests[0], None)  # type: ignore[arg-type]
-        fast = timed(lambda r: servicer.VerifyBindings(r, None))  # type: ignore[arg-type]
 
         def per_call_queries(r: pb.VerifyBindingsRequest) -> None:
             # The walking skeleton's way: read the facts of these codes from PostgreSQL each call.
@@ -274,7 +271,19 @@ def bench_realtime(province: Province, calls: int) -> dict[str, Any]:
             for q in r.lines:
                 judge(q.staff_code, q.institution_code, date.fromisoformat(q.service_date), facts.get(q.staff_code))
 
-        slow = timed(per_call_queries)
+        servicer.VerifyBindings(requests[0], None)  # type: ignore[arg-type]
+        # Repeats alternate the two ways batch by batch, so both meet the same machine load;
+        # each percentile is the median over the repeats.
+        size = len(requests) // repeats
+        fast_batches, slow_batches = [], []
+        for k in range(repeats):
+            batch = requests[k * size:(k + 1) * size]
+            fast_batches.append(timed(lambda r: servicer.VerifyBindings(r, None), batch))  # type: ignore[arg-type]
+            slow_batches.append(timed(per_call_queries, batch))
+
+        def pct(batches: list[list[float]], q: float) -> float:
+            return statistics.median(percentile(b, q) for b in batches)
+
         # A sanction, then the next check: the time until it is in force on this replica.
         target = province.staff[0]
         servicer.SuspendStaff(pb.SuspendStaffRequest(decision_id="BENCH-1", staff_code=target,
@@ -287,15 +296,16 @@ def bench_realtime(province: Province, calls: int) -> dict[str, Any]:
         assert reply.results[0].status == pb.BINDING_STATUS_SUSPENDED
         engine.dispose()
     return {
-        "realtime_50_lines_p99": {"value": round(percentile(fast, 0.99), 3), "unit": "ms",
-                                  "baseline": round(percentile(slow, 0.99), 3),
+        "realtime_50_lines_p99": {"value": round(pct(fast_batches, 0.99), 3), "unit": "ms",
+                                  "baseline": round(pct(slow_batches, 0.99), 3),
                                   "baseline_is": "three SQL queries per call (the skeleton's way)",
-                                  "ratio": round(percentile(slow, 0.99) / percentile(fast, 0.99), 1),
-                                  "p50": round(percentile(fast, 0.5), 3), "calls": calls,
+                                  "ratio": round(pct(slow_batches, 0.99) / pct(fast_batches, 0.99), 1),
+                                  "calls": calls, "repeats": repeats,
+                                  "worst_repeat_p99": round(max(percentile(b, 0.99) for b in fast_batches), 3),
                                   "includes": "version check (one SQL read) + proto parse of dates + judge"},
-        "realtime_50_lines_p50": {"value": round(percentile(fast, 0.5), 3), "unit": "ms",
-                                  "baseline": round(percentile(slow, 0.5), 3),
-                                  "ratio": round(percentile(slow, 0.5) / percentile(fast, 0.5), 1)},
+        "realtime_50_lines_p50": {"value": round(pct(fast_batches, 0.5), 3), "unit": "ms",
+                                  "baseline": round(pct(slow_batches, 0.5), 3),
+                                  "ratio": round(pct(slow_batches, 0.5) / pct(fast_batches, 0.5), 1)},
         "sanction_to_next_check": {"value": round(refresh_ms, 2), "unit": "ms",
                                    "what": "first check after a sanction, incl. the incremental snapshot refresh"},
         "snapshot_full_load_from_db": {"value": round(load_s, 2), "unit": "s", "staff": len(province.staff)},
@@ -312,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         n_staff, n_inst, n_lines, db_staff, calls, repeats = 200_000, 3_000, 2_000_000, 50_000, 3_000, 5
     load = round(os.getloadavg()[0], 2)
     figures = bench_bulk(Province(n_staff, n_inst), n_lines, repeats)
-    figures |= bench_realtime(Province(db_staff, max(50, n_inst // 4), seed=3), calls)
+    figures |= bench_realtime(Province(db_staff, max(50, n_inst // 4), seed=3), calls, repeats)
     result = {"area": "registry", "quick": args.quick, "machine": machine() | {"load_average_1m_at_start": load},
               "figures": figures}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -331,7 +331,10 @@ class RegistryStore:
         already stored (by an earlier or a concurrent identical request)."""
         print_ = fingerprint(s.status, staff_code, s.start, s.end, s.ban_until)
         with self.engine.begin() as conn:
-            if conn.execute(sa.select(staff.c.code).where(staff.c.code == staff_code)).first() is None:
+            # Locking the staff row serialises a sanction with registration writes for the same
+            # person, so a registration cannot be checked against the sanctions just before a
+            # termination commits and slip into the ban.
+            if conn.execute(sa.select(staff.c.code).where(staff.c.code == staff_code).with_for_update()).first() is None:
                 raise NotFound(f"staff {staff_code} not found")
             # Two identical requests at once: the second waits on the unique index until the
             # first commits, then inserts nothing and reports the decision as already applied.
