@@ -239,10 +239,9 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
     # -- import and export -----------------------------------------------------------------
 
     def ImportRegistry(self, request: pb.ImportRegistryRequest, context: grpc.ServicerContext) -> pb.ImportReport:
-        rows, shape_errors, written = import_csv(self, request.kind, request.csv, _change(request))
-        errors = shape_errors
+        rows, errors, written = import_csv(self, request.kind, request.csv, _change(request))
         return pb.ImportReport(
-            rows=len(rows) + len({e.row for e in shape_errors if e.field == ""}),
+            rows=len(rows) + len({e.row for e in errors if e.field == ""}),  # plus rows refused for their shape
             accepted=written.accepted, unchanged=written.unchanged, rejected=len({e.row for e in errors}),
             errors=[pb.RowError(row=e.row, field=e.field, reason=e.reason) for e in sorted(errors, key=lambda e: e.row)])
 
