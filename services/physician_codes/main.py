@@ -12,11 +12,12 @@ import sqlalchemy as sa
 from fundguard.physician_codes.v1 import physician_codes_pb2, physician_codes_pb2_grpc
 from fundguard.runtime.db import create_engine
 from fundguard.runtime.server import ServiceRunner
-from fundguard.runtime.settings import Settings
+from fundguard.runtime.settings import Settings, SettingsError
 from services.physician_codes.domain.codes import CodeFormats
 from services.physician_codes.pii import IdentityProtector
 from services.physician_codes.servicer import PhysicianCodesServicer
 from services.physician_codes.store.repository import RegistryStore
+from services.physician_codes.store.snapshots import FRESHNESS_MODES
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,12 @@ def build(settings: Settings) -> ServiceRunner:
     # Code formats and the identity key are checked now: a bad pattern stops the start.
     formats = CodeFormats.from_env(os.environ)
     protector = IdentityProtector.from_env(os.environ)
+    freshness = os.environ.get("FUNDGUARD_REGISTRY_FRESHNESS", "read")
+    if freshness not in FRESHNESS_MODES:
+        raise SettingsError(f"FUNDGUARD_REGISTRY_FRESHNESS must be one of {', '.join(FRESHNESS_MODES)}, "
+                            f"got {freshness!r}")
     engine = create_engine(settings.database_url)
-    servicer = PhysicianCodesServicer(RegistryStore(engine, protector), formats)
+    servicer = PhysicianCodesServicer(RegistryStore(engine, protector), formats, freshness)
 
     def warm() -> None:
         # Load the snapshot before the first real-time check needs it; if the database is not

@@ -63,10 +63,10 @@ def _change(request: Any) -> Change:
 
 
 class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServicer):
-    def __init__(self, store: RegistryStore, formats: CodeFormats | None = None) -> None:
+    def __init__(self, store: RegistryStore, formats: CodeFormats | None = None, freshness: str = "read") -> None:
         self.store = store
         self.formats = formats or CodeFormats()
-        self.snapshots = SnapshotCache(store)
+        self.snapshots = SnapshotCache(store, freshness)
 
     # -- translating records ---------------------------------------------------------------
 

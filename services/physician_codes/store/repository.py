@@ -42,6 +42,7 @@ from services.physician_codes.store.tables import (
     status_events,
 )
 
+NOTIFY_CHANNEL = "fundguard_physician_codes_registry"
 INSTITUTION_FIELDS = ("name", "level", "type", "division", "agreement_status")
 STAFF_FIELDS = ("name", "role", "title", "dept_code")
 
@@ -98,6 +99,10 @@ class RegistryStore:
             sa.update(registry_version).where(registry_version.c.id == 1)
             .values(version=registry_version.c.version + 1).returning(registry_version.c.version)
         ).scalar_one())
+        # Listeners (other replicas in notify mode) hear of it when this transaction commits;
+        # this process notes it on the connection for its own snapshot cache.
+        conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(version))))
+        conn.info["registry_version"] = version
         conn.execute(sa.insert(registry_changes), [
             {"version": version, "changed_by": change.changed_by, "reason": change.reason,
              "request_id": change.request_id, "staff_code": None, **e} for e in entries])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import date, timedelta
@@ -454,3 +455,67 @@ def test_a_doctor_profile_composes_registry_claims_and_credit_answers(stub):
     assert (got.findings_total, got.amount_total, got.points) == (3, Decimal("120.50"), 9)
     assert got.peer_codes == {"2": [peer]}
     assert [a[2] for a in claims.asked] == ["", "2"]  # paged through claims, nothing copied
+
+
+def test_notify_mode_sees_own_writes_at_once_and_other_replicas_within_moments(
+        migrated_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("FUNDGUARD_REGISTRY_FRESHNESS", "notify")
+    with serve("physician_codes", migrated_url, tmp_path / "a") as (ch_a, runner_a), \
+            serve("physician_codes", migrated_url, tmp_path / "b") as (ch_b, _):
+        a, b = pb_grpc.PhysicianCodesServiceStub(ch_a), pb_grpc.PhysicianCodesServiceStub(ch_b)
+        doctor, hosp = add_doctor(a), add_institution(a)
+        register(a, doctor, hosp, "2026-01-01")
+        assert verify(a, doctor, hosp, "2026-11-12") == ["valid"]  # its own commit, no waiting
+        a.SuspendStaff(pb.SuspendStaffRequest(decision_id=f"NTF-{doctor}", staff_code=doctor,
+                                              start_date="2026-11-10", end_date="2026-11-20"), timeout=10)
+        assert verify(a, doctor, hosp, "2026-11-12") == ["suspended"]
+        # Replica b hears of it by NOTIFY: within moments, not necessarily at its next check.
+        deadline = time.monotonic() + 5
+        while verify(b, doctor, hosp, "2026-11-12") != ["suspended"]:
+            assert time.monotonic() < deadline, "replica b never heard of the suspension"
+            time.sleep(0.02)
+        assert runner_a is not None
+
+
+def test_a_bad_freshness_setting_stops_the_start(migrated_url, tmp_path, monkeypatch):
+    from fundguard.runtime.settings import SettingsError, load
+    from services.physician_codes import main
+
+    monkeypatch.setenv("FUNDGUARD_REGISTRY_FRESHNESS", "sometimes")
+    with pytest.raises(SettingsError, match="FUNDGUARD_REGISTRY_FRESHNESS"):
+        main.build(load("physician_codes", {"DATABASE_URL": migrated_url, "FUNDGUARD_DATA_DIR": str(tmp_path)}))
+
+
+def test_in_notify_mode_checks_read_nothing_and_learn_versions_from_notifications(migrated_url):
+    from fundguard.runtime.db import create_engine
+    from services.physician_codes.domain.binding import Sanction
+    from services.physician_codes.store.repository import Change, RegistryStore
+    from services.physician_codes.store.snapshots import SnapshotCache
+
+    listening_engine, writing_engine = create_engine(migrated_url), create_engine(migrated_url)
+    cache = SnapshotCache(RegistryStore(listening_engine), "notify")
+    try:
+        deadline = time.monotonic() + 5
+        while not cache._listening:
+            assert time.monotonic() < deadline, "the listener never connected"
+            time.sleep(0.02)
+
+        def no_reads() -> int:
+            raise AssertionError("a check read the version while the listener was connected")
+
+        cache._probe.read = no_reads  # type: ignore[method-assign]
+        before = cache.current().version
+        writer = RegistryStore(writing_engine)  # another replica: no commit hook of ours on it
+        code = doc_code()
+        writer.upsert_staff([{"code": code, "name": "x", "role": "doctor", "title": "", "dept_code": ""}], Change())
+        writer.record_sanction(Sanction(f"LSN-{code}", "suspended", date(2026, 11, 1), date(2026, 11, 5)),
+                               code, Change("credit", "test"))
+        deadline = time.monotonic() + 5
+        while cache.current().facts.get(code) is None or not cache.current().facts[code].statuses:
+            assert time.monotonic() < deadline, "the notification never arrived"
+            time.sleep(0.01)
+        assert cache.current().version >= before + 2
+    finally:
+        cache.close()
+        listening_engine.dispose()
+        writing_engine.dispose()
