@@ -74,6 +74,41 @@ class PhysicianCodesServiceStub:
                 request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.LiftSanctionRequest.SerializeToString,
                 response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.FromString,
                 _registered_method=True)
+        self.GetInstitution = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/GetInstitution',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.GetInstitutionRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.InstitutionRecord.FromString,
+                _registered_method=True)
+        self.ImportRegistry = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/ImportRegistry',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ImportRegistryRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ImportReport.FromString,
+                _registered_method=True)
+        self.ExportRegistry = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/ExportRegistry',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ExportRegistryRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ExportRegistryResponse.FromString,
+                _registered_method=True)
+        self.VerifyBindingsBulk = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/VerifyBindingsBulk',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsBulkRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsBulkResponse.FromString,
+                _registered_method=True)
+        self.GetStaffProfile = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/GetStaffProfile',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.GetStaffProfileRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.StaffProfile.FromString,
+                _registered_method=True)
+        self.ListPeers = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/ListPeers',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListPeersRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListPeersResponse.FromString,
+                _registered_method=True)
+        self.ListStaff = channel.unary_unary(
+                '/fundguard.physician_codes.v1.PhysicianCodesService/ListStaff',
+                request_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListStaffRequest.SerializeToString,
+                response_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListStaffResponse.FromString,
+                _registered_method=True)
 
 
 class PhysicianCodesServiceServicer:
@@ -131,6 +166,56 @@ class PhysicianCodesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetInstitution(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportRegistry(self, request, context):
+        """Bulk CSV import (institutions, staff or registrations): idempotent; every rejected row is
+        reported with its line number, field and reason while the valid rows are accepted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportRegistry(self, request, context):
+        """The same CSV format back; identity numbers masked unless unmask is set (gateway-scoped).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyBindingsBulk(self, request, context):
+        """Batch binding check over Arrow IPC, judged vectorised against an in-memory snapshot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStaffProfile(self, request, context):
+        """A doctor's identity, practice registrations, status history and peer group. Volumes,
+        findings and points come from claims and credit (see docs/api.md, composition).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPeers(self, request, context):
+        """Staff of the same role and department practising at institutions of the same level.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStaff(self, request, context):
+        """Staff by department, institution or identity number (matched by keyed hash), paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PhysicianCodesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -173,6 +258,41 @@ def add_PhysicianCodesServiceServicer_to_server(servicer, server):
                     servicer.LiftSanction,
                     request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.LiftSanctionRequest.FromString,
                     response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.SerializeToString,
+            ),
+            'GetInstitution': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInstitution,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.GetInstitutionRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.InstitutionRecord.SerializeToString,
+            ),
+            'ImportRegistry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportRegistry,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ImportRegistryRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ImportReport.SerializeToString,
+            ),
+            'ExportRegistry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportRegistry,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ExportRegistryRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ExportRegistryResponse.SerializeToString,
+            ),
+            'VerifyBindingsBulk': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyBindingsBulk,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsBulkRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsBulkResponse.SerializeToString,
+            ),
+            'GetStaffProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStaffProfile,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.GetStaffProfileRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.StaffProfile.SerializeToString,
+            ),
+            'ListPeers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPeers,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListPeersRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListPeersResponse.SerializeToString,
+            ),
+            'ListStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStaff,
+                    request_deserializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListStaffRequest.FromString,
+                    response_serializer=fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListStaffResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -391,6 +511,195 @@ class PhysicianCodesService:
             '/fundguard.physician_codes.v1.PhysicianCodesService/LiftSanction',
             fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.LiftSanctionRequest.SerializeToString,
             fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.SanctionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInstitution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/GetInstitution',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.GetInstitutionRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.InstitutionRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportRegistry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/ImportRegistry',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ImportRegistryRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ImportReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportRegistry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/ExportRegistry',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ExportRegistryRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ExportRegistryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyBindingsBulk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/VerifyBindingsBulk',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsBulkRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.VerifyBindingsBulkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStaffProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/GetStaffProfile',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.GetStaffProfileRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.StaffProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPeers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/ListPeers',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListPeersRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListPeersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.physician_codes.v1.PhysicianCodesService/ListStaff',
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListStaffRequest.SerializeToString,
+            fundguard_dot_physician__codes_dot_v1_dot_physician__codes__pb2.ListStaffResponse.FromString,
             options,
             channel_credentials,
             insecure,
