@@ -19,6 +19,10 @@ from sqlalchemy.engine import Engine, make_url
 from fundguard.runtime import migrations
 from fundguard.runtime.db import EmbeddedPostgres, create_engine
 
+# One identity-number key for the whole session, as in a deployment: every server of a
+# service must read what another one sealed in the same database.
+os.environ.setdefault("FUNDGUARD_PII_KEY", "fundguard-test-pii-key")
+
 
 def _admin_dsn(url: str) -> str:
     u = make_url(url)

@@ -20,11 +20,6 @@ INST = "H32010000051"
 ID_NUMBER = "320102198507074321"
 
 
-@pytest.fixture(autouse=True)
-def pii_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FUNDGUARD_PII_KEY", "test-passphrase")
-
-
 def _read_all(credit, agency: str, cursor: str, page: int = 1) -> tuple[list[pb.FeedEvent], str]:
     events: list[pb.FeedEvent] = []
     while True:

@@ -31,7 +31,6 @@ def _sanction_dispatch(credit, kind: str) -> pb.Decision:
 
 def test_doctor_suspended_in_physician_codes_and_lifted_after_appeal(migrated_url: str, data_dir: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FUNDGUARD_PII_KEY", "test-passphrase")
     with serve("physician_codes", migrated_url, data_dir) as (pc_channel, pc_runner):
         registry = physician_codes_pb2_grpc.PhysicianCodesServiceStub(pc_channel)
         with serve("credit", migrated_url, data_dir,
@@ -50,9 +49,6 @@ def test_doctor_suspended_in_physician_codes_and_lifted_after_appeal(migrated_ur
                 finding_event("F-W2", institution=INSTITUTION, doctor=DOCTOR, tier="B",
                               occurred_at="2026-03-12T02:00:00+00:00")]))
             suspension = _sanction_dispatch(credit, "staff_suspension")
-            if suspension.dispatch_error.startswith("UNIMPLEMENTED"):
-                pytest.skip("physician_codes answers UNIMPLEMENTED to SuspendStaff on this branch; "
-                            "remove this skip once the physician_codes sanctions branch is merged")
             assert suspension.dispatch_state == "sent", suspension.dispatch_error
             assert _binding(registry, "2026-03-20") == pc.BINDING_STATUS_SUSPENDED
             assert _binding(registry, "2026-05-20") == pc.BINDING_STATUS_VALID   # after the end date

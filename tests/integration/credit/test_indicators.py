@@ -42,7 +42,6 @@ def _row(code: str, period: str, scale: float, drug_x: float = 0.0) -> pb.Instit
 
 @pytest.fixture()
 def credit(migrated_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("FUNDGUARD_PII_KEY", "test-passphrase")
     with serve("credit", migrated_url, data_dir) as (channel, _):
         stub = credit_pb2_grpc.CreditServiceStub(channel)
         rows = []

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture()
 def credit(migrated_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("FUNDGUARD_PII_KEY", "test-passphrase")
     with serve("credit", migrated_url, data_dir) as (channel, _):
         yield credit_pb2_grpc.CreditServiceStub(channel)
 
