@@ -104,7 +104,8 @@ def row_detail(row: dict[str, Any]) -> claims_pb2.FeeDetail:
 def merge_report(report: claims_pb2.IngestReport, sent: list[int],
                  local: list[tuple[int, str, str]]) -> dict[str, Any]:
     """claims' report (numbered by rows sent) plus the rows refused here, by upload row."""
-    errors = [(sent[int(e.row)] if 0 <= int(e.row) < len(sent) else int(e.row), e.field, e.reason)
+    errors = [(sent[int(e.row)] if 0 <= int(e.row) < len(sent) else int(e.row), national.national_field(e.field),
+               e.reason)
               for e in report.errors]
     errors += local
     errors.sort()

@@ -63,4 +63,4 @@ def test_report_is_numbered_by_upload_row() -> None:
     merged = uploads.merge_report(report, sent=[1, 3, 4], local=[(0, "row", "not valid JSON"),
                                                                  (2, "feedetl_sn", "required")])
     assert merged["rows"] == 5 and merged["accepted"] == 2 and merged["rejected"] == 3
-    assert [(e["row"], e["field"]) for e in merged["errors"]] == [(0, "row"), (2, "feedetl_sn"), (3, "quantity")]
+    assert [(e["row"], e["field"]) for e in merged["errors"]] == [(0, "row"), (2, "feedetl_sn"), (3, "cnt")]
