@@ -205,10 +205,16 @@ class OpenCaseBody(Write):
     subjects: list[SubjectBody] = Field(min_length=1, max_length=100)
     finding_ids: list[str] = Field(default_factory=list, max_length=10_000)
     summary: str = Field("", max_length=4000)
+    # An auditor's case about facts credit has not seen as findings: its amount and fine basis.
+    amount: str = Field("", pattern=r"^(\d{1,12}(\.\d{1,2})?)?$", description="yuan, a decimal string")
+    fraud: bool = Field(False, description="art. 40 fines (2-5x) when true, art. 38 (1-2x) otherwise")
+    evidence: list[str] = Field(default_factory=list, max_length=1000)
+    institution_code: str = Field("", max_length=16)
 
 
 class ReferBody(Write):
     agency: str = Field(pattern="^(" + "|".join(AGENCIES) + ")$")
+    note: str = Field("", max_length=4000)
 
 
 Size = Annotated[int | None, Query(ge=1, le=1000)]
@@ -463,14 +469,15 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
     async def open_case(request: Request, body: OpenCaseBody) -> dict[str, Any]:
         return to_dict(await rpc(request, up.credit.OpenCase, credit_pb2.OpenCaseRequest(
             request_id=body.request_id, subjects=[credit_pb2.CaseSubject(**s.model_dump()) for s in body.subjects],
-            finding_ids=body.finding_ids, summary=body.summary, opened_by=caller_of(request).caller_id),
-            "CreditService/OpenCase"))
+            finding_ids=body.finding_ids, summary=body.summary, opened_by=caller_of(request).caller_id,
+            amount=common_pb2.Money(amount=body.amount), fraud=body.fraud, evidence=body.evidence,
+            institution_code=body.institution_code), "CreditService/OpenCase"))
 
     @route("POST", "/api/v1/cases/{case_id}/referrals", tags=["cases"],
            summary="Refer a case to an agency (it appears on that agency's feed)")
     async def refer_case(request: Request, case_id: str, body: ReferBody) -> dict[str, Any]:
         return to_dict(await rpc(request, up.credit.ReferCase, credit_pb2.ReferCaseRequest(
-            request_id=body.request_id, case_id=case_id, agency=body.agency,
+            request_id=body.request_id, case_id=case_id, agency=body.agency, note=body.note,
             referred_by=caller_of(request).caller_id), "CreditService/ReferCase", ("case", case_id)))
 
     @route("GET", "/api/v1/cases/{case_id}", tags=["cases"],
@@ -479,7 +486,7 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
         c = caller_of(request)
         agency = c.scope if c.role == "agency" else ""
         return to_dict(await rpc(request, up.credit.GetCase, credit_pb2.GetCaseRequest(
-            case_id=case_id, agency=agency, unmask_identity=unmask(c)), "CreditService/GetCase",
+            case_id=case_id, agency=agency, unmask_identity=unmask(c), reader=c.caller_id), "CreditService/GetCase",
             ("case", case_id)))
 
     def unmask(c: Caller) -> bool:
