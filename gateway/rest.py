@@ -120,6 +120,7 @@ class AuditRunBody(Write):
 
 class PublishBody(Write):
     institution_code: str = Field("", max_length=16)
+    run_id: str = Field("", max_length=128, description="empty: the latest finished run(s) of the period")
 
 
 class ConfirmDueBody(Write):
@@ -306,10 +307,15 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
                        period: Annotated[str | None, Query(pattern=PERIOD)] = None,
                        rule_id: Annotated[str | None, Query(max_length=64)] = None,
                        doctor_code: Annotated[str | None, Query(max_length=20)] = None,
+                       state: Annotated[str | None, Query(
+                           pattern=r"^(found|published|appealed|confirmed|overturned)$")] = None,
+                       run_id: Annotated[str | None, Query(max_length=128)] = None,
+                       continued_only: bool = False,
                        page_size: Size = None, page_token: Token = None) -> dict[str, Any]:
         return to_dict(await rpc(request, up.claims.ListFindings, claims_pb2.ListFindingsRequest(
             institution_code=institution_code or "", period=period or "", rule_id=rule_id or "",
-            doctor_code=doctor_code or "", **page(page_size, page_token)), "ClaimsService/ListFindings"))
+            doctor_code=doctor_code or "", state=state or "", run_id=run_id or "", continued_only=continued_only,
+            **page(page_size, page_token)), "ClaimsService/ListFindings"))
 
     @route("GET", "/api/v1/findings/{finding_id}/events", tags=["audit"],
            summary="A finding's history: who moved it, when and why")
@@ -341,7 +347,7 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
            summary="Publish a period's findings to institutions (starts the appeal deadline)")
     async def publish(request: Request, period: Period, body: PublishBody) -> dict[str, Any]:
         return to_dict(await rpc(request, up.claims.PublishFindings, claims_pb2.PublishFindingsRequest(
-            request_id=body.request_id, period=period, institution_code=body.institution_code,
+            request_id=body.request_id, period=period, institution_code=body.institution_code, run_id=body.run_id,
             actor=caller_of(request).caller_id), "ClaimsService/PublishFindings"))
 
     @route("POST", "/api/v1/cycles/confirm-due", tags=["audit"],

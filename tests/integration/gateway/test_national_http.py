@@ -78,8 +78,12 @@ def test_3103_feedback_on_a_real_warning_is_recorded_once(gw: Gateway) -> None:
     events = gw.role("auditor", "GET", f"/api/v1/findings/{jr_id}/events").json()["events"]
     feedback = [e for e in events if "clinically needed" in e["reason"]]
     assert len(feedback) == 1 and feedback[0]["actor"] == "D32118100101"
-    flagged = gw.role("auditor", "GET", "/api/v1/findings", params={"institution_code": "H32118100064"}).json()
-    assert any(f["finding_id"] == jr_id for f in flagged["findings"])
+    # Continuing past a warning flags it for the auditors.
+    flagged = gw.role("auditor", "GET", "/api/v1/findings", params={
+        "institution_code": "H32118100064", "continued_only": "true", "page_size": 1000}).json()
+    assert jr_id in {f["finding_id"] for f in flagged["findings"]}
+    unanswered = national(gw, sample("03-ct-above-ceiling"))["output"]["result"][0]["jr_id"]
+    assert unanswered not in {f["finding_id"] for f in flagged["findings"]}
     # A warning that was never given is named, not silently recorded.
     r = gw.role("platform", "POST", NATIONAL, json=envelope("3103", {"data": {
         "warn_rslt_id": "NEVER-GIVEN", "dspo_way": "2"}}))
