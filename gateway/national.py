@@ -291,6 +291,17 @@ def fee_details_request(envelope: Mapping[str, Any], institution_level: str = ""
         encounter=encounter, patient=patient, details=details)
 
 
+# FeeDetail field (as claims names a bad row's field) -> the national field the caller sent.
+NATIONAL_FEE_FIELD = {v: k for k, v in {**FEE_DETAIL_FIELDS, **FEE_DETAIL_MONEY}.items()}
+NATIONAL_FEE_FIELD["institution_code"] = "fixmedins_code"
+
+
+def national_field(field: str) -> str:
+    """A row error's field in the caller's words (``detail_sn`` -> ``feedetl_sn``); a field
+    with no national name (or already national) is kept as it came."""
+    return NATIONAL_FEE_FIELD.get(field, field)
+
+
 def ingest_output(report: Any, details: Sequence[Any] = ()) -> dict[str, Any]:
     """An IngestReport in the national output shape: ``result[]`` per uploaded row (in order)
     plus the counts and each rejected row's field and reason."""
@@ -300,7 +311,7 @@ def ingest_output(report: Any, details: Sequence[Any] = ()) -> dict[str, Any]:
                     "pric": d.unit_price.amount, "fundguard_status": "rejected" if i in bad else "accepted"}
                    for i, d in enumerate(details)],
         "accepted": int(report.accepted), "duplicates": int(report.duplicates), "rejected": int(report.rejected),
-        "errors": [{"row": int(e.row), "field": e.field, "reason": e.reason} for e in report.errors],
+        "errors": [{"row": int(e.row), "field": national_field(e.field), "reason": e.reason} for e in report.errors],
         "replayed": bool(report.replayed),
     }
 
@@ -310,7 +321,7 @@ def ingest_error_text(report: Any) -> str:
     if not report.rejected and not report.errors:
         return ""
     return f"{int(report.rejected)} row(s) rejected: " + "; ".join(
-        f"feedetail[{int(e.row)}].{e.field}: {e.reason}" for e in report.errors)
+        f"feedetail[{int(e.row)}].{national_field(e.field)}: {e.reason}" for e in report.errors)
 
 
 def settle_request(envelope: Mapping[str, Any]) -> Any:

@@ -120,6 +120,7 @@ class AuditRunBody(Write):
 
 class PublishBody(Write):
     institution_code: str = Field("", max_length=16)
+    run_id: str = Field("", max_length=128, description="empty: the latest finished run(s) of the period")
 
 
 class ConfirmDueBody(Write):
@@ -205,10 +206,16 @@ class OpenCaseBody(Write):
     subjects: list[SubjectBody] = Field(min_length=1, max_length=100)
     finding_ids: list[str] = Field(default_factory=list, max_length=10_000)
     summary: str = Field("", max_length=4000)
+    # An auditor's case about facts credit has not seen as findings: its amount and fine basis.
+    amount: str = Field("", pattern=r"^(\d{1,12}(\.\d{1,2})?)?$", description="yuan, a decimal string")
+    fraud: bool = Field(False, description="art. 40 fines (2-5x) when true, art. 38 (1-2x) otherwise")
+    evidence: list[str] = Field(default_factory=list, max_length=1000)
+    institution_code: str = Field("", max_length=16)
 
 
 class ReferBody(Write):
     agency: str = Field(pattern="^(" + "|".join(AGENCIES) + ")$")
+    note: str = Field("", max_length=4000)
 
 
 Size = Annotated[int | None, Query(ge=1, le=1000)]
@@ -300,10 +307,15 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
                        period: Annotated[str | None, Query(pattern=PERIOD)] = None,
                        rule_id: Annotated[str | None, Query(max_length=64)] = None,
                        doctor_code: Annotated[str | None, Query(max_length=20)] = None,
+                       state: Annotated[str | None, Query(
+                           pattern=r"^(found|published|appealed|confirmed|overturned)$")] = None,
+                       run_id: Annotated[str | None, Query(max_length=128)] = None,
+                       continued_only: bool = False,
                        page_size: Size = None, page_token: Token = None) -> dict[str, Any]:
         return to_dict(await rpc(request, up.claims.ListFindings, claims_pb2.ListFindingsRequest(
             institution_code=institution_code or "", period=period or "", rule_id=rule_id or "",
-            doctor_code=doctor_code or "", **page(page_size, page_token)), "ClaimsService/ListFindings"))
+            doctor_code=doctor_code or "", state=state or "", run_id=run_id or "", continued_only=continued_only,
+            **page(page_size, page_token)), "ClaimsService/ListFindings"))
 
     @route("GET", "/api/v1/findings/{finding_id}/events", tags=["audit"],
            summary="A finding's history: who moved it, when and why")
@@ -335,7 +347,7 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
            summary="Publish a period's findings to institutions (starts the appeal deadline)")
     async def publish(request: Request, period: Period, body: PublishBody) -> dict[str, Any]:
         return to_dict(await rpc(request, up.claims.PublishFindings, claims_pb2.PublishFindingsRequest(
-            request_id=body.request_id, period=period, institution_code=body.institution_code,
+            request_id=body.request_id, period=period, institution_code=body.institution_code, run_id=body.run_id,
             actor=caller_of(request).caller_id), "ClaimsService/PublishFindings"))
 
     @route("POST", "/api/v1/cycles/confirm-due", tags=["audit"],
@@ -463,14 +475,15 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
     async def open_case(request: Request, body: OpenCaseBody) -> dict[str, Any]:
         return to_dict(await rpc(request, up.credit.OpenCase, credit_pb2.OpenCaseRequest(
             request_id=body.request_id, subjects=[credit_pb2.CaseSubject(**s.model_dump()) for s in body.subjects],
-            finding_ids=body.finding_ids, summary=body.summary, opened_by=caller_of(request).caller_id),
-            "CreditService/OpenCase"))
+            finding_ids=body.finding_ids, summary=body.summary, opened_by=caller_of(request).caller_id,
+            amount=common_pb2.Money(amount=body.amount), fraud=body.fraud, evidence=body.evidence,
+            institution_code=body.institution_code), "CreditService/OpenCase"))
 
     @route("POST", "/api/v1/cases/{case_id}/referrals", tags=["cases"],
            summary="Refer a case to an agency (it appears on that agency's feed)")
     async def refer_case(request: Request, case_id: str, body: ReferBody) -> dict[str, Any]:
         return to_dict(await rpc(request, up.credit.ReferCase, credit_pb2.ReferCaseRequest(
-            request_id=body.request_id, case_id=case_id, agency=body.agency,
+            request_id=body.request_id, case_id=case_id, agency=body.agency, note=body.note,
             referred_by=caller_of(request).caller_id), "CreditService/ReferCase", ("case", case_id)))
 
     @route("GET", "/api/v1/cases/{case_id}", tags=["cases"],
@@ -479,7 +492,7 @@ def add_rest_routes(app: FastAPI, edge: Edge) -> None:
         c = caller_of(request)
         agency = c.scope if c.role == "agency" else ""
         return to_dict(await rpc(request, up.credit.GetCase, credit_pb2.GetCaseRequest(
-            case_id=case_id, agency=agency, unmask_identity=unmask(c)), "CreditService/GetCase",
+            case_id=case_id, agency=agency, unmask_identity=unmask(c), reader=c.caller_id), "CreditService/GetCase",
             ("case", case_id)))
 
     def unmask(c: Caller) -> bool:

@@ -83,11 +83,12 @@ async def rows(chunks: AsyncIterator[bytes], kind: str) -> AsyncIterator[tuple[i
 
 def chunk_request(request_id: str, institution_code: str, details: list[claims_pb2.FeeDetail],
                   first: bool) -> claims_pb2.UploadFeeDetailsRequest:
-    """One message of the stream: the first carries the upload's identity."""
-    req = claims_pb2.UploadFeeDetailsRequest(details=details)
+    """One message of the stream. The first names the upload (its request_id); every one names
+    the institution, because claims checks each message's rows against its own
+    institution_code (a chunk without one would have all its rows refused)."""
+    req = claims_pb2.UploadFeeDetailsRequest(details=details, institution_code=institution_code)
     if first:
         req.request_id = request_id
-        req.institution_code = institution_code
     return req
 
 
@@ -104,7 +105,8 @@ def row_detail(row: dict[str, Any]) -> claims_pb2.FeeDetail:
 def merge_report(report: claims_pb2.IngestReport, sent: list[int],
                  local: list[tuple[int, str, str]]) -> dict[str, Any]:
     """claims' report (numbered by rows sent) plus the rows refused here, by upload row."""
-    errors = [(sent[int(e.row)] if 0 <= int(e.row) < len(sent) else int(e.row), e.field, e.reason)
+    errors = [(sent[int(e.row)] if 0 <= int(e.row) < len(sent) else int(e.row), national.national_field(e.field),
+               e.reason)
               for e in report.errors]
     errors += local
     errors.sort()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -52,31 +53,109 @@ def test_3102_is_the_in_event_check(gw: Gateway) -> None:
     assert reply["output"]["result"], "the sample breaks a rule"
 
 
-NOT_YET = [
-    ("3103", {"data": [{"warn_rslt_id": "F1", "dspo_way": "1", "dspo_way_rea": "clinically needed"}]},
-     "RecordFeedback"),
-    ("2204", {"feedetail": [{"feedetl_sn": "1", "mdtrt_id": "M1", "psn_no": "P1", "cnt": "1", "pric": "2.50",
-                             "det_item_fee_sumamt": "2.50", "bilg_dr_codg": "D32118100101", "prov_x": "k"}]},
-     "UploadFeeDetails"),
-    ("2301", {"feedetail": [{"feedetl_sn": "1", "mdtrt_id": "M2", "psn_no": "P1", "cnt": "-1",
-                             "init_feedetl_sn": "0"}]}, "UploadFeeDetails"),
-    ("2207", {"data": {"setl_id": "S1", "mdtrt_id": "M1", "psn_no": "P1", "medfee_sumamt": 12.5}}, "Settle"),
-    ("2304", {"data": {"setl_id": "S2", "mdtrt_id": "M2", "psn_no": "P1", "medfee_sumamt": "99"}}, "Settle"),
-    ("2208", {"data": {"setl_id": "S1", "mdtrt_id": "M1", "psn_no": "P1"}}, "ReverseSettlement"),
-    ("2305", {"data": {"setl_id": "S2", "mdtrt_id": "M2", "psn_no": "P1"}}, "ReverseSettlement"),
-]
+def national(gw: Gateway, body: dict[str, Any]) -> dict[str, Any]:
+    r = gw.role("platform", "POST", NATIONAL, json=body)
+    reply: dict[str, Any] = r.json()
+    assert r.status_code == 200 and reply["infcode"] == 0, reply
+    assert reply["inf_refmsgid"] == body["msgid"]
+    return reply
 
 
-@pytest.mark.parametrize(("infno", "inp", "method"), NOT_YET, ids=[n for n, _, _ in NOT_YET])
-def test_each_ingestion_and_feedback_transaction_reaches_claims(gw: Gateway, infno: str, inp: dict[str, Any],
-                                                                method: str) -> None:
-    """Until claims implements these RPCs it answers UNIMPLEMENTED: the translation went
-    through and the call arrived, which is what the gateway owns."""
-    r = gw.role("platform", "POST", NATIONAL, json=envelope(infno, inp))
+def claim(gw: Gateway, claim_id: str) -> dict[str, Any]:
+    r = gw.role("auditor", "GET", f"/api/v1/claims/{claim_id}")
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_3103_feedback_on_a_real_warning_is_recorded_once(gw: Gateway) -> None:
+    warned = national(gw, sample("02-female-drug-for-male"))["output"]["result"]
+    jr_id = warned[0]["jr_id"]
+    body = envelope("3103", {"data": [{"warn_rslt_id": jr_id, "dspo_way": "1", "dspo_way_rea": "clinically needed",
+                                       "province_x": {"k": 1}}], "province_ext": "y"})
+    assert national(gw, body)["output"] == {"recorded": 1, "replayed": False}
+    again = national(gw, body)  # the same msgid: reported as a replay, nothing recorded twice
+    assert again["output"] == {"recorded": 1, "replayed": True}
+    events = gw.role("auditor", "GET", f"/api/v1/findings/{jr_id}/events").json()["events"]
+    feedback = [e for e in events if "clinically needed" in e["reason"]]
+    assert len(feedback) == 1 and feedback[0]["actor"] == "D32118100101"
+    # Continuing past a warning flags it for the auditors.
+    flagged = gw.role("auditor", "GET", "/api/v1/findings", params={
+        "institution_code": "H32118100064", "continued_only": "true", "page_size": 1000}).json()
+    assert jr_id in {f["finding_id"] for f in flagged["findings"]}
+    unanswered = national(gw, sample("03-ct-above-ceiling"))["output"]["result"][0]["jr_id"]
+    assert unanswered not in {f["finding_id"] for f in flagged["findings"]}
+    # A warning that was never given is named, not silently recorded.
+    r = gw.role("platform", "POST", NATIONAL, json=envelope("3103", {"data": {
+        "warn_rslt_id": "NEVER-GIVEN", "dspo_way": "2"}}))
+    assert r.status_code == 400 and r.json()["infcode"] == -1 and "NEVER-GIVEN" in r.json()["err_msg"]
+
+
+def fee_rows(encounter: str, n: int, **extra: Any) -> list[dict[str, Any]]:
+    return [{"feedetl_sn": f"{encounter}-{i}", "mdtrt_id": encounter, "psn_no": "P-GW-1",
+             "fee_ocur_time": "2026-10-05 10:00:00", "med_list_codg": "XA01", "med_list_name": "片剂",
+             "cnt": "2", "pric": "1.25", "det_item_fee_sumamt": "2.50", "bilg_dr_codg": "D32118100101",
+             "prov_x": "k", **extra} for i in range(n)]
+
+
+# Outpatient and inpatient: fee details, settlement, reversal.
+FLOWS = [("2204", "2207", "2208"), ("2301", "2304", "2305")]
+
+
+@pytest.mark.parametrize(("upload", "settle", "reverse"), FLOWS, ids=["-".join(f) for f in FLOWS])
+def test_fee_details_settlement_and_reversal_reach_claims(gw: Gateway, upload: str, settle: str,
+                                                          reverse: str) -> None:
+    enc = f"M-GW-{upload}"
+    claim_id = f"H32118100064-{enc}"
+    body = envelope(upload, {"feedetail": fee_rows(enc, 3), "mdtrtinfo": {"mdtrt_id": enc, "psn_no": "P-GW-1",
+                                                                        "med_type": "11", "prov_y": "z"}})
+    out = national(gw, body)["output"]
+    assert (out["accepted"], out["rejected"], out["errors"], out["replayed"]) == (3, 0, [], False)
+    assert [r["fundguard_status"] for r in out["result"]] == ["accepted"] * 3
+    lines = claim(gw, claim_id)["encounter"]["lines"]
+    assert sorted(ln["line_id"] for ln in lines) == [f"{enc}-{i}" for i in range(3)]
+    assert all(Decimal(ln["amount"]["amount"]) == Decimal("2.50") and Decimal(ln["quantity"]) == 2 for ln in lines)
+    again = national(gw, body)["output"]
+    assert again["replayed"] is True and again["accepted"] == 3
+    assert len(claim(gw, claim_id)["encounter"]["lines"]) == 3
+
+    setl = envelope(settle, {"data": {"setl_id": f"S-{enc}", "mdtrt_id": enc, "psn_no": "P-GW-1",
+                                      "medfee_sumamt": 7.5, "hifp_payamt": "5.00", "psn_cash_pay": "2.50",
+                                      "setl_time": "2026-10-05 11:00:00", "prov_z": [1]}})
+    assert national(gw, setl)["output"]["setlinfo"] == {
+        "setl_id": f"S-{enc}", "fundguard_claim_id": claim_id, "state": "settled", "replayed": False}
+    assert national(gw, setl)["output"]["setlinfo"]["replayed"] is True
+    [stored] = claim(gw, claim_id)["settlements"]
+    assert (stored["settlement_id"], stored["state"]) == (f"S-{enc}", "settled")
+    assert Decimal(stored["total_amount"]["amount"]) == Decimal("7.5")
+
+    rev = envelope(reverse, {"data": {"setl_id": f"S-{enc}", "mdtrt_id": enc, "psn_no": "P-GW-1",
+                                      "rea": "entered twice", "prov_w": "v"}})
+    assert national(gw, rev)["output"]["setlinfo"] == {
+        "setl_id": f"S-{enc}", "fundguard_claim_id": claim_id, "state": "reversed", "replayed": False}
+    assert national(gw, rev)["output"]["setlinfo"]["replayed"] is True
+    assert [s["state"] for s in claim(gw, claim_id)["settlements"]] == ["reversed"]
+    # Reversing a settlement that never happened is not found.
+    r = gw.role("platform", "POST", NATIONAL, json=envelope(reverse, {"data": {"setl_id": "S-NEVER"}}))
+    assert r.status_code == 404 and r.json()["infcode"] == -1 and "S-NEVER" in r.json()["err_msg"]
+
+
+def test_bad_fee_detail_rows_are_named_and_the_good_ones_kept(gw: Gateway) -> None:
+    enc = "M-GW-BAD"
+    rows = fee_rows(enc, 3)
+    rows[1]["cnt"] = "lots"
+    del rows[2]["fee_ocur_time"]
+    r = gw.role("platform", "POST", NATIONAL, json=envelope("2204", {"feedetail": rows}))
     reply = r.json()
-    assert r.status_code == 501, reply
-    assert reply["infcode"] == -1
-    assert f"ClaimsService/{method}" in reply["err_msg"] and "not implemented" in reply["err_msg"]
+    # The call went through; some rows did not: 200 with infcode -1 and the full report.
+    assert r.status_code == 200 and reply["infcode"] == -1, reply
+    out = reply["output"]
+    assert (out["accepted"], out["rejected"]) == (1, 2)
+    assert [(e["row"], e["field"]) for e in out["errors"]] == [(1, "cnt"), (2, "fee_ocur_time")]
+    assert "lots" in out["errors"][0]["reason"]
+    assert [x["fundguard_status"] for x in out["result"]] == ["accepted", "rejected", "rejected"]
+    assert "feedetail[1].cnt" in reply["err_msg"] and "feedetail[2].fee_ocur_time" in reply["err_msg"]
+    lines = claim(gw, f"H32118100064-{enc}")["encounter"]["lines"]
+    assert [ln["line_id"] for ln in lines] == [f"{enc}-0"]
 
 
 @pytest.mark.parametrize(("infno", "inp", "field"), [

@@ -1,6 +1,6 @@
-"""The bulk upload's stream and the agency feed against stand-in gRPC servers that
-implement the RPCs the real services do not serve yet: what the gateway sends, in what
-chunks, and how the answers are numbered, resumed and framed."""
+"""The bulk upload's stream and the agency feed against stand-in gRPC servers that record
+exactly what the gateway sends, in what chunks, and how the answers are numbered, resumed
+and framed (the same flows against the real services are in test_tenancy_and_limits)."""
 
 from __future__ import annotations
 
@@ -72,10 +72,10 @@ def test_ndjson_upload_streams_in_chunks_and_reports_by_upload_row(stand_in: tup
     report = r.json()
     assert report["rows"] == 2302 and report["rejected"] == 3 and report["accepted"] == 2299
     # claims' row 1 is the second row sent, which is upload row 2 (row 1 never left).
-    assert [(e["row"], e["field"]) for e in report["errors"]] == [(1, "row"), (2, "quantity"), (3, "feedetl_sn")]
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [(1, "row"), (2, "cnt"), (3, "feedetl_sn")]
     assert [len(c.details) for c in claims.chunks] == [1000, 1000, 300]
     assert claims.chunks[0].request_id == "month-11" and claims.chunks[0].institution_code == "H32118100064"
-    assert claims.chunks[1].request_id == ""
+    assert claims.chunks[1].request_id == "" and claims.chunks[1].institution_code == "H32118100064"
     assert claims.chunks[0].details[0].extra["prov_x"] == "k0"
 
 
@@ -87,7 +87,7 @@ def test_csv_upload(stand_in: tuple[Gateway, StandInClaims]) -> None:
                params={"institution_code": "H32118100064", "request_id": "csv-1"},
                headers={"content-type": "text/csv; charset=utf-8"})
     assert r.status_code == 200, r.text
-    assert [(e["row"], e["field"]) for e in r.json()["errors"]] == [(1, "quantity"), (2, "row")]
+    assert [(e["row"], e["field"]) for e in r.json()["errors"]] == [(1, "cnt"), (2, "row")]
     assert claims.chunks[0].details[0].unit_price.amount == "2.5"
 
 

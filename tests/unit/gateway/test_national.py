@@ -173,8 +173,8 @@ def test_ingest_report_back_to_the_national_shape() -> None:
     out = national.ingest_output(report, req.details)
     assert [r["fundguard_status"] for r in out["result"]] == ["accepted", "rejected"]
     assert out["result"][0]["feedetl_sn"] == "0001" and out["result"][0]["det_item_fee_sumamt"] == "3.00"
-    assert out["errors"] == [{"row": 1, "field": "quantity", "reason": "not a number"}]
-    assert national.ingest_error_text(report) == "1 row(s) rejected: feedetail[1].quantity: not a number"
+    assert out["errors"] == [{"row": 1, "field": "cnt", "reason": "not a number"}]  # the national name
+    assert national.ingest_error_text(report) == "1 row(s) rejected: feedetail[1].cnt: not a number"
     assert national.ingest_error_text(claims_pb2.IngestReport(accepted=2)) == ""
 
 

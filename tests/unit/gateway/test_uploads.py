@@ -49,11 +49,11 @@ def test_row_detail_needs_its_serial_number() -> None:
         raise AssertionError("a row without feedetl_sn was accepted")
 
 
-def test_only_the_first_chunk_names_the_upload() -> None:
+def test_only_the_first_chunk_names_the_upload_and_every_chunk_its_institution() -> None:
     first = uploads.chunk_request("r1", "H32118100064", [], True)
     later = uploads.chunk_request("r1", "H32118100064", [], False)
     assert (first.request_id, first.institution_code) == ("r1", "H32118100064")
-    assert (later.request_id, later.institution_code) == ("", "")
+    assert (later.request_id, later.institution_code) == ("", "H32118100064")
 
 
 def test_report_is_numbered_by_upload_row() -> None:
@@ -63,4 +63,4 @@ def test_report_is_numbered_by_upload_row() -> None:
     merged = uploads.merge_report(report, sent=[1, 3, 4], local=[(0, "row", "not valid JSON"),
                                                                  (2, "feedetl_sn", "required")])
     assert merged["rows"] == 5 and merged["accepted"] == 2 and merged["rejected"] == 3
-    assert [(e["row"], e["field"]) for e in merged["errors"]] == [(0, "row"), (2, "feedetl_sn"), (3, "quantity")]
+    assert [(e["row"], e["field"]) for e in merged["errors"]] == [(0, "row"), (2, "feedetl_sn"), (3, "cnt")]
