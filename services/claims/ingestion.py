@@ -25,7 +25,7 @@ from services.claims.domain.model import claim_id_for
 from services.claims.steps import mark_claims
 from services.claims.store.answers import remember_answer, stored_answer
 from services.claims.store.ingest import BatchResult, PartitionKeeper, write_batch
-from services.claims.store.tables import claims, patients, settlement_events, settlements
+from services.claims.store.tables import claims, fill_in, patients, settlement_events, settlements
 
 BATCH_ROWS = 20_000
 SHANGHAI = "+08:00"
@@ -136,7 +136,8 @@ class Ingestion:
                    "insurance_type": p.insurance_type}
             stmt = insert(patients).values(person)
             conn.execute(stmt.on_conflict_do_update(index_elements=[patients.c.patient_id],
-                                                    set_={k: stmt.excluded[k] for k in person if k != "patient_id"}))
+                                                    set_=fill_in(patients, stmt.excluded,
+                                                                 [k for k in person if k != "patient_id"])))
         e = msg.encounter
         if e.encounter_id and msg.institution_code:
             row: dict[str, Any] = {"claim_id": claim_id_for(msg.institution_code, e.encounter_id), "encounter_id": e.encounter_id,
@@ -157,7 +158,7 @@ class Ingestion:
             stmt = insert(claims).values(row)
             keep = {"claim_id", "trace_id", "traceparent", "received_at"}
             conn.execute(stmt.on_conflict_do_update(
-                index_elements=[claims.c.claim_id], set_={k: stmt.excluded[k] for k in row if k not in keep}))
+                index_elements=[claims.c.claim_id], set_=fill_in(claims, stmt.excluded, [k for k in row if k not in keep])))
         elif problems:
             raise InvalidArgument(problems)
 

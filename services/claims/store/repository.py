@@ -22,6 +22,7 @@ from services.claims.store.tables import (
     analyses,
     claims,
     fee_lines,
+    fill_in,
     finding_events,
     findings,
     order_lines,
@@ -43,7 +44,7 @@ class ClaimsStore:
             stmt = insert(patients).values(rows)
             conn.execute(stmt.on_conflict_do_update(
                 index_elements=[patients.c.patient_id],
-                set_={c: stmt.excluded[c] for c in ("name", "gender", "birth_date", "death_date", "insurance_type")},
+                set_=fill_in(patients, stmt.excluded, ("name", "gender", "birth_date", "death_date", "insurance_type")),
             ))
         if not records:
             return
@@ -54,7 +55,7 @@ class ClaimsStore:
         keep = {"claim_id", "trace_id", "traceparent", "received_at", "invoice_no"}
         conn.execute(stmt.on_conflict_do_update(
             index_elements=[claims.c.claim_id],
-            set_={c.name: stmt.excluded[c.name] for c in claims.columns if c.name not in keep},
+            set_=fill_in(claims, stmt.excluded, [c.name for c in claims.columns if c.name not in keep]),
         ))
         line_rows = [{"claim_id": r.claim_id, "patient_id": r.patient_id, "institution_code": r.institution_code,
                       **line.__dict__} for r in records for line in r.lines]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -267,3 +270,19 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_outbox_pending", "seq", postgresql_where=sa.text("delivered_at IS NULL")),
 )
+
+
+def fill_in(table: sa.Table, excluded: Any, columns: Iterable[str]) -> dict[str, Any]:
+    """ON CONFLICT assignments that take a new value only where the upload carries one: an
+    empty string, a null or an empty list keeps what was stored (a 2204 upload that names a
+    patient without their sex or birth date must not erase them)."""
+    out: dict[str, Any] = {}
+    for name in columns:
+        new, old = excluded[name], table.c[name]
+        if isinstance(old.type, JSONB):
+            out[name] = sa.case((new == sa.cast(sa.literal("[]"), JSONB), old), else_=new)
+        elif isinstance(old.type, sa.String | sa.Text):
+            out[name] = sa.func.coalesce(sa.func.nullif(new, ""), old)
+        else:
+            out[name] = sa.func.coalesce(new, old)
+    return out

@@ -139,3 +139,19 @@ def test_orders_checked_in_real_time_are_not_judged_again_with_the_billed_fee_de
     assert lines == {("R-SERVICE-SEX", ("F1",)), ("R-PRICE-CEILING", ("F1",))}
     claim = claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-{enc}"), timeout=10)
     assert [ln.line_id for ln in claim.encounter.lines] == ["F1"]  # the billed line, not the order
+
+
+def test_an_upload_without_patient_facts_keeps_the_ones_already_stored(claims) -> None:
+    patient = "PK" + uuid.uuid4().hex[:8]
+    enc = patient + "-visit"
+    claims.Analyze(claims_pb2.AnalyzeRequest(request_id=f"chk-{enc}", moment=common_pb2.MOMENT_PRE,
+                                             cases=[case(patient, enc, "2029-06-06")]), timeout=30)
+    claims.UploadFeeDetails(claims_pb2.UploadFeeDetailsRequest(
+        request_id=f"up-{enc}", institution_code=INST, encounter=common_pb2.Encounter(encounter_id=enc),
+        patient=common_pb2.Patient(patient_id=patient),  # named, but no sex, no birth date
+        details=[claims_pb2.FeeDetail(detail_sn="F1", encounter_id=enc, patient_id=patient,
+                                      occurred_at="2029-06-06 10:00:00", item_code="110200001", quantity="1",
+                                      amount=common_pb2.Money(amount="10.00"))]), timeout=10)
+    claim = claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-{enc}"), timeout=10)
+    assert (claim.patient.gender, claim.patient.birth_date) == ("2", "1979-12-03")
+    assert (claim.encounter.institution_level, claim.encounter.care_setting) == ("3", "1")

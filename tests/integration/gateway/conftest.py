@@ -94,10 +94,7 @@ def upstream_addrs(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) 
 
     addrs = {s: f"127.0.0.1:{free_port()}" for s in SERVICES}
     with contextlib.ExitStack() as stack:
-        # The session's database is shared with credit's own tests, whose cases seal identity
-        # numbers with this key: one key for every credit, as in a deployment (else the police,
-        # who may read identity numbers, could not open cases sealed by another test's key).
-        stack.enter_context(pytest.MonkeyPatch.context()).setenv("FUNDGUARD_PII_KEY", "test-passphrase")
+        # FUNDGUARD_PII_KEY is one for the whole session (tests/conftest.py), as in a deployment.
         for svc in ("rules", "physician_codes", "credit"):
             stack.enter_context(_serve_at(svc, addrs, migrated_url, data_dir))
         stack.enter_context(_serve_at("claims", addrs, migrated_url, data_dir))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.integration.gateway.conftest import NATIONAL, Gateway
-from tests.integration.gateway.test_national_http import sample
+from tests.integration.gateway.test_national_http import envelope, sample
 
 pytestmark = pytest.mark.integration
 PERIOD = "2026-08"
@@ -30,6 +30,16 @@ def august_claim(gw: Gateway, name: str, encounter: str) -> None:
     body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["mdtrt_id"] = encounter
     reply = gw.role("platform", "POST", NATIONAL, json=body).json()
     assert reply["infcode"] == 0 and reply["output"]["result"], reply
+    # Then billed, as the hospital does: the monthly audit judges the fee details (2204), not
+    # the orders checked in real time.
+    patient = body["input"]["data"]["patient_dtos"][0]
+    enc = patient["fsi_encounter_dtos"][0]
+    rows = [{"feedetl_sn": f"{encounter}-F{o['rx_id']}", "mdtrt_id": encounter, "psn_no": patient["patn_id"],
+             "fee_ocur_time": o["drord_begn_date"], "med_list_codg": o["hilist_code"], "med_list_name": o["hilist_name"],
+             "cnt": o["cnt"], "pric": o["pric"], "det_item_fee_sumamt": o["sumamt"], "bilg_dept_codg": o["drord_dept_codg"],
+             "bilg_dr_codg": o["drord_dr_codg"]} for o in enc["fsi_order_dtos"]]
+    billed = gw.role("platform", "POST", NATIONAL, json=envelope("2204", {"feedetail": rows})).json()
+    assert billed["infcode"] == 0 and billed["output"]["accepted"] == len(rows), billed
 
 
 def test_audit_publish_appeal_review_confirm_and_the_statement(gw: Gateway) -> None:
