@@ -42,6 +42,8 @@ PROBE_HANDLERS = {"exec", "grpc", "httpGet", "tcpSocket"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 GRPC_SERVICES = {"claims": 50051, "rules": 50052, "physician-codes": 50053, "credit": 50054}
 APP_WORKLOADS = {*GRPC_SERVICES, "gateway"}
+# Every workload with its own PostgreSQL schema; `fundguard migrate` migrates them all.
+DATABASE_WORKLOADS = APP_WORKLOADS
 # Environment variables that name what a process binds, not what it dials.
 BIND_ADDRESSES = {
     "FUNDGUARD_LISTEN_ADDR": "grpc",
@@ -360,6 +362,11 @@ def test_app_containers_run_one_fundguard_command(build: str) -> None:
 @pytest.mark.parametrize("build", list(BUILDS))
 def test_migrations_run_before_each_database_service(build: str) -> None:
     objects = render(build)
+    for name in DATABASE_WORKLOADS:
+        (main,) = containers(named(objects, "Deployment", name), init=False)
+        assert secret_env(main).get("DATABASE_URL") == ("fundguard-db-app", "uri"), (
+            f"{name}: DATABASE_URL must come from Secret fundguard-db-app, key uri"
+        )
     for workload in of_kind(objects, "Deployment"):
         (main, *_) = containers(workload, init=False)
         if not any(var["name"] == "DATABASE_URL" for var in main.get("env", [])):
@@ -369,6 +376,40 @@ def test_migrations_run_before_each_database_service(build: str) -> None:
         assert migrate, f"{workload['metadata']['name']}: no initContainer runs `fundguard migrate`"
         assert migrate[0]["image"] == main["image"]
         assert any(var["name"] == "DATABASE_URL" for var in migrate[0]["env"])
+
+
+def secret_env(container: Manifest) -> dict[str, tuple[str, str]]:
+    """The container's variables taken from Secrets: name -> (Secret, key)."""
+    refs: dict[str, tuple[str, str]] = {}
+    for var in container.get("env", []):
+        ref = var.get("valueFrom", {}).get("secretKeyRef")
+        if ref is not None:
+            refs[var["name"]] = (ref["name"], ref["key"])
+    return refs
+
+
+@pytest.mark.parametrize("build", list(BUILDS))
+def test_keys_come_from_secrets(build: str) -> None:
+    objects = render(build)
+    (gateway,) = containers(named(objects, "Deployment", "gateway"), init=False)
+    assert secret_env(gateway).get("FUNDGUARD_SECRET_KEY") == ("fundguard-gateway-keys", "secret-key")
+    # Both services encrypt identity numbers and must read each other's: one key, one Secret.
+    holders = {
+        workload["metadata"]["name"]: secret_env(container)["FUNDGUARD_PII_KEY"]
+        for workload in of_kind(objects, "Deployment")
+        for container in containers(workload, init=False)
+        if "FUNDGUARD_PII_KEY" in secret_env(container)
+    }
+    assert holders == {
+        "credit": ("fundguard-pii", "pii-key"),
+        "physician-codes": ("fundguard-pii", "pii-key"),
+    }
+    # Keys never sit in a ConfigMap or a literal value, where `kubectl get -o yaml` shows them.
+    for workload in workloads(build):
+        for container in containers(workload):
+            env = environment(objects, container)
+            leaked = {"FUNDGUARD_SECRET_KEY", "FUNDGUARD_PII_KEY", "DATABASE_URL"} & set(env)
+            assert not leaked, f"{workload['metadata']['name']}/{container['name']}: {sorted(leaked)} in plain text"
 
 
 @pytest.mark.parametrize("build", list(BUILDS))
@@ -653,7 +694,7 @@ def expected_edges(build: str, objects: tuple[Manifest, ...]) -> set[tuple[str, 
         ("ingress-controller", "gateway", 8080),
         ("prometheus", "otel-collector", 8888),
     }
-    edges |= {(name, database, 5432) for name in GRPC_SERVICES}
+    edges |= {(name, database, 5432) for name in DATABASE_WORKLOADS}
     edges |= {(name, "otel-collector", port) for name in APP_WORKLOADS for port in (4317, 4318)}
     edges |= {("prometheus", name, 9464) for name in APP_WORKLOADS}
     if build == "dev":
