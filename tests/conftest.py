@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -30,22 +31,46 @@ def _admin_dsn(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server to create test databases on: DATABASE_URL's, else an embedded one."""
     base = os.environ.get("DATABASE_URL")
-    if not base:
-        server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
-        yield server.start()
-        server.stop()
+    if base:
+        yield base
         return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    yield server.start()
+    server.stop()
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server, dropped afterwards."""
     name = f"fg_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(_admin_dsn(base))
+    admin = psycopg2.connect(_admin_dsn(server_url))
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(database_server: str) -> Iterator[str]:
+    """The session's database, shared by the integration tests."""
+    with fresh_database(database_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def own_database_url(database_server: str) -> Iterator[str]:
+    """A database for one module alone: for whole-suite tests whose cases, feeds and outbox
+    must not mix with other tests' data."""
+    with fresh_database(database_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

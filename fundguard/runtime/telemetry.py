@@ -83,15 +83,23 @@ def _link(traceparent: str) -> list[Link]:
     return [Link(span_context)] if span_context.is_valid else []
 
 
+def start_claim_span(name: str, claim_id: str, traceparent: str = "",
+                     attributes: Mapping[str, Any] | None = None,
+                     tracer: trace.Tracer | None = None) -> trace.Span:
+    """A started (not current) span for a step in a claim's life, carrying the claim id and
+    linked to the trace the claim arrived with; the caller ends it."""
+    attrs = {CLAIM_ID: claim_id, **{k: v for k, v in (attributes or {}).items() if v not in (None, "")}}
+    tracer = tracer or trace.get_tracer("fundguard")
+    return tracer.start_span(name, links=_link(traceparent), attributes=attrs)
+
+
 @contextmanager
 def claim_step(name: str, claim_id: str, traceparent: str = "",
                attributes: Mapping[str, Any] | None = None,
                tracer: trace.Tracer | None = None) -> Iterator[trace.Span]:
-    """A span for a later step in a claim's life (audit, publication, appeal, deduction,
-    points, case...), carrying the claim id and linked to the trace the claim arrived with."""
-    attrs = {CLAIM_ID: claim_id, **{k: v for k, v in (attributes or {}).items() if v not in (None, "")}}
-    tracer = tracer or trace.get_tracer("fundguard")
-    with tracer.start_as_current_span(name, links=_link(traceparent), attributes=attrs) as span:
+    """A later step in a claim's life (audit, publication, appeal, deduction, points, case...)
+    as the current span, tied to the claim as ``start_claim_span`` ties it."""
+    with trace.use_span(start_claim_span(name, claim_id, traceparent, attributes, tracer), end_on_exit=True) as span:
         yield span
 
 

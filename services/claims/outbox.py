@@ -14,6 +14,7 @@ import threading
 
 import grpc
 import sqlalchemy as sa
+from opentelemetry.trace import Status, StatusCode
 from sqlalchemy.engine import Engine
 
 from fundguard.credit.v1 import credit_pb2, credit_pb2_grpc
@@ -62,20 +63,25 @@ class OutboxRelay:
                 return 0
             events = [credit_pb2.Event.FromString(bytes(r.payload)) for r in rows]
             seqs = [r.seq for r in rows]
+            # The delivery is a step in each claim's life: one span per claim and kind of event,
+            # open for the whole call, so credit's processing falls inside it.
+            steps = [telemetry.start_claim_span("claims.outbox_delivery", claim_id, traceparent, {
+                telemetry.INSTITUTION_CODE: institution, "fundguard.event_kind": kind})
+                for claim_id, kind, institution, traceparent in sorted(
+                    {(e.claim_id, e.kind, e.institution_code, e.traceparent) for e in events if e.claim_id})]
             try:
                 self.credit.DeliverEvents(credit_pb2.DeliverEventsRequest(events=events), timeout=self.timeout)
             except grpc.RpcError as exc:
+                for step in steps:
+                    step.set_status(Status(StatusCode.ERROR, f"credit did not take it: {exc.code()}"))
+                    step.end()
                 conn.execute(sa.text("UPDATE claims.outbox SET attempts = attempts + 1, last_error = :e "
                                      "WHERE seq = ANY(:s)"), {"e": f"{exc.code()}: {exc.details()}"[:500], "s": seqs})
                 raise
+            for step in steps:
+                step.end()
             conn.execute(sa.text("UPDATE claims.outbox SET delivered_at = now(), attempts = attempts + 1, "
                                  "last_error = '' WHERE seq = ANY(:s)"), {"s": seqs})
-        # The delivery is a step in each claim's life: one span per claim and kind of event.
-        delivered = sorted({(e.claim_id, e.kind, e.institution_code, e.traceparent) for e in events if e.claim_id})
-        for claim_id, kind, institution, traceparent in delivered:
-            with telemetry.claim_step("claims.outbox_delivery", claim_id, traceparent,
-                                      {telemetry.INSTITUTION_CODE: institution, "fundguard.event_kind": kind}):
-                pass
         return len(rows)
 
     def pending(self) -> int:

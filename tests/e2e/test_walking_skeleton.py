@@ -28,8 +28,8 @@ GRPC_SERVICES = {
 
 
 @pytest.fixture(scope="module")
-def suite(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
-    s = Suite(tmp_path_factory.mktemp("suite"), database_url, fixed_ports=False)
+def suite(own_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+    s = Suite(tmp_path_factory.mktemp("suite"), own_database_url, fixed_ports=False)
     s.start()
     load_samples(s)
     yield s
