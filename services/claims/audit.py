@@ -41,6 +41,7 @@ from services.claims.cases import lookback_days, period_cases
 from services.claims.domain.binding import findings_from_bindings
 from services.claims.domain.cycle import month_bounds
 from services.claims.domain.model import ClaimRecord, FindingRecord
+from services.claims.metrics import audit_lines, count_findings
 from services.claims.steps import claim_step, traceparents
 from services.claims.store.repository import load_patient_claims
 from services.claims.store.tables import audit_runs, findings
@@ -304,6 +305,8 @@ class AuditRunner:
             inserted = save_run_findings(conn, found, run_id)
             conn.execute(sa.update(audit_runs).where(audit_runs.c.run_id == run_id)
                          .values(findings=audit_runs.c.findings + inserted))
+        audit_lines.add(lines)
+        count_findings(found, "post")
         return True
 
     def _count_lines(self, run_id: str, partitions: int, partition: int, start: date, end: date) -> None:

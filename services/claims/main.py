@@ -14,6 +14,7 @@ from fundguard.runtime.settings import Settings
 from fundguard.runtime.tls import dial
 from services.claims.audit import AuditRunner
 from services.claims.cycle import Cycle
+from services.claims.metrics import register_gauges
 from services.claims.outbox import OutboxRelay
 from services.claims.servicer import ClaimsServicer
 from services.claims.store.repository import ClaimsStore
@@ -22,6 +23,7 @@ from services.claims.store.repository import ClaimsStore
 def build(settings: Settings) -> ServiceRunner:
     assert settings.database_url
     engine = create_engine(settings.database_url)
+    register_gauges(engine)
     rules_channel = dial(settings.addr("rules"))
     registry_channel = dial(settings.addr("physician_codes"))
     credit_channel = dial(settings.addr("credit"))

@@ -12,6 +12,7 @@ from fundguard.runtime.settings import Settings
 from fundguard.runtime.tls import dial
 from services.credit.dispatch import RetryLoop, SanctionDispatcher
 from services.credit.domain import policy as credit_policy
+from services.credit.metrics import register_gauges
 from services.credit.pii import IdentityVault
 from services.credit.servicer import CreditServicer
 from services.credit.store.repository import CreditStore
@@ -21,6 +22,7 @@ def build(settings: Settings) -> ServiceRunner:
     assert settings.database_url
     policy = credit_policy.load()   # a bad policy file stops the start with a clear message
     engine = create_engine(settings.database_url)
+    register_gauges(engine)
     store = CreditStore(engine, policy, IdentityVault.from_env(settings.data_dir))
     registry_channel = dial(settings.addr("physician_codes"))
     dispatcher = SanctionDispatcher(store, physician_codes_pb2_grpc.PhysicianCodesServiceStub(registry_channel))

@@ -162,3 +162,20 @@ def test_every_step_of_a_claims_life_is_traced_and_linked_to_its_first_trace(sui
         assert tied, f"{step} is not tied to the claim's first trace"
     for step in LATER[1:]:
         assert first[step]["attributes"].get("fundguard.claim_id") == CLAIM, step
+
+
+def test_the_path_shows_in_the_metrics(suite: Suite) -> None:
+    """Runs after the full path: findings by rule and tier, audit throughput and lag, outbox
+    backlog and feed lag per agency, as Prometheus scrapes them."""
+    claims = httpx.get(f"http://{suite.metrics_addrs['claims']}/metrics", timeout=5).text
+    assert any(line.startswith("fundguard_findings_total") and 'rule_id="R-SERVICE-SEX"' in line
+               and 'moment="post"' in line and 'tier="A"' in line for line in claims.splitlines())
+    assert any(line.startswith("fundguard_audit_lines_total") for line in claims.splitlines())
+    backlog = [line for line in claims.splitlines()
+               if line.startswith("fundguard_outbox_backlog") and 'measure="events"' in line]
+    assert backlog and float(backlog[0].rsplit(" ", 1)[1]) == 0  # everything reached credit
+    assert any(line.startswith("fundguard_audit_lag") for line in claims.splitlines())
+    credit = httpx.get(f"http://{suite.metrics_addrs['credit']}/metrics", timeout=5).text
+    lag = [line for line in credit.splitlines()
+           if line.startswith("fundguard_feed_lag") and 'agency="police"' in line and 'events_unread' in line]
+    assert lag and float(lag[0].rsplit(" ", 1)[1]) == 0  # the police read their feed

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from fundguard.claims.v1 import claims_pb2
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
 from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
+from services.claims.metrics import count_findings
 from services.claims.steps import mark_claims
 from services.claims.store.ingest import PartitionKeeper
 from services.claims.store.tables import (
@@ -70,6 +71,7 @@ class ClaimsStore:
     def save_findings(self, conn: Connection, found: Sequence[FindingRecord], moment: str) -> None:
         if not found:
             return
+        count_findings(found, moment)
         rows = [{**f.__dict__, "line_ids": list(f.line_ids), "evidence": json.loads(f.evidence or "{}"),
                  "moment": moment} for f in found]
         conn.execute(insert(findings).values(rows).on_conflict_do_nothing(index_elements=[findings.c.finding_id]))

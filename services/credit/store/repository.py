@@ -34,6 +34,7 @@ from services.credit.store.tables import (
     case_subjects,
     cases,
     decisions,
+    feed_cursors,
     feed_events,
     findings,
     inbox,
@@ -696,6 +697,10 @@ class CreditStore:
                                                              feed_events.c.position > after)
                                 .order_by(feed_events.c.position).limit(limit)).mappings().all()
             self._log(conn, reader, agency, "read_feed", sorted({r["case_id"] for r in rows}), unmask)
+            reached = max([after, *(r["position"] for r in rows)])
+            stmt = insert(feed_cursors).values(agency=agency, position=reached)
+            conn.execute(stmt.on_conflict_do_update(index_elements=[feed_cursors.c.agency], set_={
+                "position": sa.func.greatest(feed_cursors.c.position, stmt.excluded.position), "read_at": sa.func.now()}))
             self._claim_steps(conn, "credit.feed_delivery", sorted({r["case_id"] for r in rows}), agency)
             return [{**dict(r), "snapshot": self.reveal(r["snapshot"], unmask)} for r in rows]
 

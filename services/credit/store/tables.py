@@ -167,6 +167,16 @@ feed_events = sa.Table(
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
+# How far each agency has read its feed (the furthest position any of its reads reached),
+# so feed lag per agency can be watched across replicas.
+feed_cursors = sa.Table(
+    "feed_cursors",
+    metadata,
+    sa.Column("agency", sa.String(32), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("read_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
 access_log = sa.Table(
     "access_log",
     metadata,
