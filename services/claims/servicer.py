@@ -27,6 +27,7 @@ from services.claims.cases import encounter_proto, lookback_days
 from services.claims.cycle import Cycle, bill_deductions, deduction_lines
 from services.claims.domain.binding import findings_from_bindings
 from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord, claim_id_for
+from services.claims.domain.volumes import DoctorVolume, check_request, period_dates
 from services.claims.ingestion import Ingestion
 from services.claims.store.repository import ClaimsStore, load_patient_claims
 from services.claims.store.tables import settlements
@@ -264,6 +265,20 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
         return claims_pb2.ListFindingsResponse(
             findings=[finding_to_proto(r) for r in rows[:size]], total_amount=money(total), total_count=count,
             next_page_token=next_token(rows, size, "finding_id"))
+
+    def GetDoctorVolumes(self, request: claims_pb2.GetDoctorVolumesRequest,
+                         context: grpc.ServicerContext) -> claims_pb2.GetDoctorVolumesResponse:
+        codes, problems = check_request(list(request.doctor_codes), request.period)
+        dates = period_dates(request.period)
+        if problems or dates is None:
+            raise InvalidArgument(problems)
+        found = self.store.doctor_volumes(codes, *dates)
+        return claims_pb2.GetDoctorVolumesResponse(volumes=[
+            claims_pb2.DoctorVolume(doctor_code=v.doctor_code, encounters=v.encounters, patients=v.patients,
+                                    lines=v.lines, total_cost=money(v.total_cost),
+                                    cost_per_encounter=money(v.cost_per_encounter),
+                                    cost_per_patient=money(v.cost_per_patient))
+            for v in (found.get(c) or DoctorVolume(c) for c in codes)])
 
     # ---- 3103 feedback -----------------------------------------------------------------
     def RecordFeedback(self, request: claims_pb2.RecordFeedbackRequest,

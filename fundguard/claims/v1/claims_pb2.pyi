@@ -496,3 +496,35 @@ class ListFindingEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[FindingEvent]
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[FindingEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetDoctorVolumesRequest(_message.Message):
+    __slots__ = ("doctor_codes", "period")
+    DOCTOR_CODES_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    doctor_codes: _containers.RepeatedScalarFieldContainer[str]
+    period: str
+    def __init__(self, doctor_codes: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ...) -> None: ...
+
+class DoctorVolume(_message.Message):
+    __slots__ = ("doctor_code", "encounters", "patients", "lines", "total_cost", "cost_per_encounter", "cost_per_patient")
+    DOCTOR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENCOUNTERS_FIELD_NUMBER: _ClassVar[int]
+    PATIENTS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COST_FIELD_NUMBER: _ClassVar[int]
+    COST_PER_ENCOUNTER_FIELD_NUMBER: _ClassVar[int]
+    COST_PER_PATIENT_FIELD_NUMBER: _ClassVar[int]
+    doctor_code: str
+    encounters: int
+    patients: int
+    lines: int
+    total_cost: _common_pb2.Money
+    cost_per_encounter: _common_pb2.Money
+    cost_per_patient: _common_pb2.Money
+    def __init__(self, doctor_code: _Optional[str] = ..., encounters: _Optional[int] = ..., patients: _Optional[int] = ..., lines: _Optional[int] = ..., total_cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cost_per_encounter: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cost_per_patient: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class GetDoctorVolumesResponse(_message.Message):
+    __slots__ = ("volumes",)
+    VOLUMES_FIELD_NUMBER: _ClassVar[int]
+    volumes: _containers.RepeatedCompositeFieldContainer[DoctorVolume]
+    def __init__(self, volumes: _Optional[_Iterable[_Union[DoctorVolume, _Mapping]]] = ...) -> None: ...

@@ -119,6 +119,11 @@ class ClaimsServiceStub:
                 request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsRequest.SerializeToString,
                 response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsResponse.FromString,
                 _registered_method=True)
+        self.GetDoctorVolumes = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/GetDoctorVolumes',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDoctorVolumesRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDoctorVolumesResponse.FromString,
+                _registered_method=True)
 
 
 class ClaimsServiceServicer:
@@ -234,6 +239,15 @@ class ClaimsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDoctorVolumes(self, request, context):
+        """Per-doctor volumes over billed fee lines (2204/2301) in a period, net of returns: one
+        set-based answer for a doctor and their peers, so a profile composes claims' figures with
+        physician_codes' peer groups without copying lines anywhere.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClaimsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -321,6 +335,11 @@ def add_ClaimsServiceServicer_to_server(servicer, server):
                     servicer.ListFindingEvents,
                     request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsRequest.FromString,
                     response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsResponse.SerializeToString,
+            ),
+            'GetDoctorVolumes': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDoctorVolumes,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDoctorVolumesRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDoctorVolumesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -782,6 +801,33 @@ class ClaimsService:
             '/fundguard.claims.v1.ClaimsService/ListFindingEvents',
             fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsRequest.SerializeToString,
             fundguard_dot_claims_dot_v1_dot_claims__pb2.ListFindingEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDoctorVolumes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/GetDoctorVolumes',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDoctorVolumesRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.GetDoctorVolumesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from fundguard.claims.v1 import claims_pb2
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
 from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
+from services.claims.domain.volumes import DoctorVolume
 from services.claims.metrics import count_findings
 from services.claims.steps import mark_claims
 from services.claims.store.ingest import PartitionKeeper
@@ -130,6 +131,33 @@ class ClaimsStore:
             rows = conn.execute(sa.select(findings).where(*cond, findings.c.finding_id > after)
                                 .order_by(findings.c.finding_id).limit(limit)).mappings().all()
         return [dict(r) for r in rows], Decimal(total), int(count)
+
+    def doctor_volumes(self, codes: Sequence[str], start: date, end: date) -> dict[str, DoctorVolume]:
+        """Volumes of the doctors' billed lines dated in [start, end), in one statement for every code.
+
+        First each (doctor, encounter) nets its lines (a return's negative amount cancels the
+        charge), then each doctor counts the encounters still costing something and their patients.
+        Doctors without lines are absent from the answer.
+        """
+        lines_in = sa.and_(fee_lines.c.doctor_code.in_(list(codes)),
+                           fee_lines.c.service_date >= start, fee_lines.c.service_date < end)
+        per_visit = (sa.select(fee_lines.c.doctor_code, fee_lines.c.claim_id,
+                               sa.func.min(fee_lines.c.patient_id).label("patient_id"),
+                               sa.func.sum(fee_lines.c.amount).label("net"),
+                               sa.func.count().filter(fee_lines.c.quantity > 0).label("charges"))
+                     .where(lines_in).group_by(fee_lines.c.doctor_code, fee_lines.c.claim_id).subquery("per_visit"))
+        costing = per_visit.c.net > 0
+        stmt = (sa.select(per_visit.c.doctor_code,
+                          sa.func.count().filter(costing).label("encounters"),
+                          sa.func.count(sa.distinct(per_visit.c.patient_id)).filter(costing).label("patients"),
+                          sa.func.sum(per_visit.c.charges).label("lines"),
+                          sa.func.sum(per_visit.c.net).label("total"))
+                .group_by(per_visit.c.doctor_code))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return {r.doctor_code: DoctorVolume(r.doctor_code, int(r.encounters), int(r.patients), int(r.lines or 0),
+                                            Decimal(r.total).quantize(Decimal("0.01")))
+                for r in rows}
 
     def record_feedback(self, req: claims_pb2.RecordFeedbackRequest) -> claims_pb2.RecordFeedbackResponse:
         """3103: each answer stored against its warning; continuing past one flags the finding and

@@ -77,6 +77,8 @@ fee_lines = sa.Table(
     sa.Column("extra", JSONB, nullable=False, server_default="{}"),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("ix_fee_lines_patient_date", "patient_id", "service_date"),
+    # A doctor's profile sums one doctor's (and the peers') lines in a period (GetDoctorVolumes).
+    sa.Index("ix_fee_lines_doctor_date", "doctor_code", "service_date"),
     postgresql_partition_by="RANGE (service_date)",
 )
 

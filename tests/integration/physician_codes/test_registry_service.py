@@ -421,6 +421,7 @@ class FakeClaims:
     def __init__(self, findings):
         self.findings = findings
         self.asked = []
+        self.volumes_asked = []
 
     def ListFindings(self, request, timeout=None):
         self.asked.append((request.doctor_code, request.period, request.page_token))
@@ -428,6 +429,12 @@ class FakeClaims:
         page = [f for f in self.findings if f.doctor_code == request.doctor_code][start:start + 2]
         more = start + 2 < len([f for f in self.findings if f.doctor_code == request.doctor_code])
         return claims_pb2.ListFindingsResponse(findings=page, next_page_token=str(start + 2) if more else "")
+
+    def GetDoctorVolumes(self, request, timeout=None):
+        self.volumes_asked.append((list(request.doctor_codes), request.period))
+        return claims_pb2.GetDoctorVolumesResponse(volumes=[claims_pb2.DoctorVolume(
+            doctor_code=c, cost_per_encounter=common_pb2.Money(amount="0.00"),
+            cost_per_patient=common_pb2.Money(amount="0.00")) for c in request.doctor_codes])
 
 
 class FakeCredit:
@@ -455,6 +462,8 @@ def test_a_doctor_profile_composes_registry_claims_and_credit_answers(stub):
     assert (got.findings_total, got.amount_total, got.points) == (3, Decimal("120.50"), 9)
     assert got.peer_codes == {"2": [peer]}
     assert [a[2] for a in claims.asked] == ["", "2"]  # paged through claims, nothing copied
+    assert claims.volumes_asked == [([doctor, peer], "2026-11")]  # the doctor and the peers in one call
+    assert got.peer_comparisons["2"].peers == 1 and got.peer_comparisons["2"].median_cost_per_encounter is None
 
 
 def test_notify_mode_sees_own_writes_at_once_and_other_replicas_within_moments(
