@@ -5,11 +5,12 @@
 - precision and recall per rule, for every rule both in the active pack and in the ground
   truth (rules only on one side are listed, not scored);
 - deduction totals per tier-A rule against the totals summed from the ground truth;
-- provider-risk ROC AUC for institutions and doctors (positives: ground_truth/actors.csv).
-  The credit service's risk score is used when ``services.credit.domain.risk`` offers
-  ``provider_scores(findings, encounters, lines) -> {code: score}``; otherwise a documented
-  baseline score: findings amount per encounter (lines' amounts for doctors), ties ranked
-  by findings count per encounter.
+- provider-risk ROC AUC and precision in the top 5 % for institutions and doctors
+  (positives: ground_truth/actors.csv), for the credit service's own risk score computed in
+  process (``bench/provider_risk.py``: indicator rows and violation history built from the
+  world and the engine's findings, scored by ``services/credit/domain`` as GetRiskScores
+  does), and, as a second row for comparison, a baseline score: findings amount per
+  encounter (lines' amounts for doctors), ties ranked by findings count per encounter.
 
 Writes bench/results/detection.json.
 """
@@ -17,7 +18,7 @@ Writes bench/results/detection.json.
 from __future__ import annotations
 
 import argparse
-import importlib
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from bench import common
 from bench.generator import RULES, TIER_A
 from bench.generator.load import load_batch, load_catalogue
 from bench.generator.truth import model_columns, read_truth, score
+from bench.provider_risk import credit_scores, history, period_rows
+from services.credit.domain import policy as credit_policy
 from services.rules.domain.engine import evaluate_frame
 from services.rules.main import load_default_pack
 
@@ -63,15 +66,28 @@ def baseline_scores(findings: pl.DataFrame, encounters: pl.DataFrame, lines: pl.
             joined.select(by, "visits", "amount", "n").iter_rows()}
 
 
-def _credit_scores(findings: pl.DataFrame, batch: Any) -> tuple[dict[str, float] | None, str]:
-    try:
-        risk = importlib.import_module("services.credit.domain.risk")
-    except ImportError:
-        return None, "credit risk score absent in this tree"
-    fn = getattr(risk, "provider_scores", None)
-    if fn is None:
-        return None, "services.credit.domain.risk has no provider_scores(findings, encounters, lines)"
-    return dict(fn(findings, batch.encounters, batch.lines)), "credit service risk score"
+def precision_at_top(scores: dict[str, float], positives: set[str], share: float = 0.05) -> float | None:
+    """Share of positives among the top ``share`` of subjects (at least one), ranked as
+    GetRiskScores lists them: highest score first, then by code."""
+    if not scores:
+        return None
+    k = max(1, math.ceil(share * len(scores)))
+    top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return sum(1 for code, _ in top if code in positives) / k
+
+
+CREDIT_LABEL = "credit service risk score (services/credit/domain, in process)"
+BASELINE_LABEL = "baseline: findings amount per encounter"
+
+
+def _credit(world: Path, batch: Any, findings: pl.DataFrame, rules: Any) -> dict[str, dict[str, float]]:
+    policy = credit_policy.load()
+    rows = period_rows(world, batch)
+    last_day = max(d for d in (batch.encounters["discharge_date"].max(), batch.encounters["admission_date"].max())
+                   if d is not None)
+    meta = {(r.rule_id, r.version): (r.national_code, r.tier, r.result_type) for r in rules}
+    s = credit_scores(policy, rows, history(policy, findings, batch, meta, last_day))
+    return {"institution": s.institution, "doctor": s.doctor}
 
 
 def report(world: Path) -> dict[str, Any]:
@@ -97,14 +113,16 @@ def report(world: Path) -> dict[str, Any]:
                                    "recall": s.recall}
         if s.rule_id in TIER_A:
             out["deductions"][s.rule_id] = {"found": str(s.found_amount), "truth": str(s.truth_amount)}
-    credit, source = _credit_scores(findings, batch)
+    credit = _credit(world, batch, findings, pack.rules)
+    out["auc_baseline"] = {}
     for kind, by in (("institution", "institution_code"), ("doctor", "doctor_code")):
         positives = set(actors.filter(pl.col("kind") == kind)["code"].to_list())
-        scores = credit if credit is not None else baseline_scores(findings, batch.encounters, batch.lines, by)
-        scores = {k: v for k, v in scores.items() if k is not None}
-        out["auc"][kind] = {"auc": roc_auc(scores, positives), "positives": len(positives & set(scores)),
-                            "subjects": len(scores),
-                            "score": source if credit is not None else "baseline: findings amount per encounter"}
+        for key, label, raw in (("auc", CREDIT_LABEL, credit[kind]),
+                                ("auc_baseline", BASELINE_LABEL,
+                                 baseline_scores(findings, batch.encounters, batch.lines, by))):
+            scores = {k: v for k, v in raw.items() if k is not None}
+            out[key][kind] = {"auc": roc_auc(scores, positives), "precision_top5": precision_at_top(scores, positives),
+                              "positives": len(positives & set(scores)), "subjects": len(scores), "score": label}
     return out
 
 
@@ -125,11 +143,17 @@ def main(argv: list[str] | None = None) -> int:
         found, truth = float(d["found"]), float(d["truth"])
         metrics[f"deduction_{rule}_total"] = common.metric(
             found, "yuan", truth, "total summed independently from the ground truth")
-    for kind, a in rep["auc"].items():
-        if a["auc"] is not None:
-            metrics[f"provider_risk_auc_{kind}"] = common.metric(
-                a["auc"], "AUC", 0.5, "a random ranking", score=a["score"], positives=a["positives"],
-                subjects=a["subjects"])
+    for key, suffix in (("auc", ""), ("auc_baseline", "_baseline")):
+        for kind, a in rep[key].items():
+            if a["auc"] is not None:
+                metrics[f"provider_risk_auc_{kind}{suffix}"] = common.metric(
+                    a["auc"], "AUC", 0.5, "a random ranking", score=a["score"], positives=a["positives"],
+                    subjects=a["subjects"])
+            if a["precision_top5"] is not None and a["subjects"]:
+                share = a["positives"] / a["subjects"]
+                metrics[f"provider_risk_precision_top5_{kind}{suffix}"] = common.metric(
+                    a["precision_top5"], "share", share, "a random ranking (the positives' share)",
+                    score=a["score"], positives=a["positives"], subjects=a["subjects"])
     metrics["report"] = rep
     path = common.write_results("detection", metrics)
     print(f"{'rule':28} {'truth':>7} {'found':>7} {'precision':>9} {'recall':>7}")
@@ -141,8 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"in the pack but not generated (not scored): {', '.join(rep['not_in_truth']) or '-'}")
     for rule, d in rep["deductions"].items():
         print(f"deductions {rule}: found {d['found']} truth {d['truth']}")
-    for kind, a in rep["auc"].items():
-        print(f"provider risk AUC ({kind}s, {a['score']}): {a['auc']}")
+    for key in ("auc", "auc_baseline"):
+        for kind, a in rep[key].items():
+            print(f"provider risk {kind}s, {a['score']}: AUC {a['auc']}, precision in the top 5% "
+                  f"{a['precision_top5']} ({a['positives']} fraudulent of {a['subjects']})")
     print(f"wrote {path}", file=sys.stderr)
     return 0
 
