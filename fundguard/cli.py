@@ -1,4 +1,4 @@
-"""The ``fundguard`` command: serve, migrate, up, demo, trace."""
+"""The ``fundguard`` command: serve, migrate, up, demo, trace, and each service's own commands."""
 
 from __future__ import annotations
 
