@@ -66,6 +66,48 @@ def send_requests(base_url: str, auth: httpx.Auth | None = None) -> list[tuple[s
     return out
 
 
+def fee_details_of(request: dict[str, Any], msgid: str) -> dict[str, Any]:
+    """The 2204 upload a hospital sends for the orders it checked by 3101: one fee detail each."""
+    patient = request["input"]["data"]["patient_dtos"][0]
+    encounter = patient["fsi_encounter_dtos"][0]
+    rows = [{"feedetl_sn": f"F{o['rx_id']}", "mdtrt_id": encounter["mdtrt_id"], "psn_no": patient["patn_id"],
+             "fee_ocur_time": o["drord_begn_date"], "med_list_codg": o["hilist_code"],
+             "med_list_name": o["hilist_name"], "cnt": o["cnt"], "pric": o["pric"],
+             "det_item_fee_sumamt": o["sumamt"], "bilg_dept_codg": o["drord_dept_codg"],
+             "bilg_dr_codg": o["drord_dr_codg"], "bilg_dr_name": o["drord_dr_name"]}
+            for o in encounter["fsi_order_dtos"]]
+    return {**request, "infno": "2204", "msgid": msgid, "input": {"feedetail": rows}}
+
+
+def month_end(platform: httpx.Client, client: httpx.Client, base_url: str, period: str) -> dict[str, dict[str, Any]]:
+    """The month after the fact: the platform forwards the bills (2204); the fund's auditor
+    audits, publishes, lets the appeal deadline pass and deducts. Returns each institution's
+    deduction statement."""
+    stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+    for seq, path in enumerate(sorted((SAMPLES / "requests").glob("3101-*.json")), 1):
+        request = json.loads(path.read_text(encoding="utf-8"))
+        billed = platform.post(base_url + NATIONAL_PATH, json=fee_details_of(
+            request, f"{request['fixmedins_code']}{stamp}{50 + seq:04d}"), timeout=30).json()
+        if billed["infcode"] != 0:
+            raise RuntimeError(f"2204 for {path.stem} refused: {billed['err_msg']}")
+    run = client.post(base_url + "/api/v1/audit-runs", json={"request_id": f"demo-run-{stamp}", "period": period},
+                      timeout=30).json()
+    while run["state"] == "running":
+        time.sleep(0.2)
+        run = client.get(f"{base_url}/api/v1/audit-runs/{run['run_id']}", timeout=30).json()
+    print(f"\nMonthly audit of {period}: {run['state']}, {run.get('lines_done', 0)} billed lines judged, "
+          f"{run.get('findings', 0)} findings (run {run['run_id']})")
+    client.post(f"{base_url}/api/v1/cycles/{period}/publish", json={"request_id": f"demo-pub-{stamp}",
+                                                                     "run_id": run["run_id"]}, timeout=30)
+    # Nobody appeals: once the deadline has passed the findings are confirmed and deducted.
+    client.post(f"{base_url}/api/v1/cycles/confirm-due", json={"request_id": f"demo-due-{stamp}",
+                                                               "as_of": "2099-12-31"}, timeout=30)
+    institutions = sorted({json.loads(p.read_text(encoding="utf-8"))["fixmedins_code"]
+                           for p in (SAMPLES / "requests").glob("3101-*.json")})
+    return {code: client.get(f"{base_url}/api/v1/institutions/{code}/deduction-statements/{period}",
+                             timeout=30).json() for code in institutions}
+
+
 def wait_for_trace(data_dir: Path, claim_id: str, services: set[str], timeout: float = 10.0) -> list[dict[str, Any]]:
     """Spans are exported in batches; wait until every service's part of the trace is on disk.
 
@@ -116,6 +158,16 @@ def run_demo(data_dir: Path | None = None) -> int:
         if not traced:
             print("no claim had several findings; nothing to trace", flush=True)
             return 1
+        # The fund's side: an auditor caller runs the month's audit and the deduction cycle.
+        auditor = provision_caller(suite.database_url, suite.env(), "demo-auditor", "auditor", "", "demo")
+        with httpx.Client(auth=auth) as platform, httpx.Client(auth=auditor) as client:
+            statements = month_end(platform, client, suite.gateway_url, "2026-11")
+        print("Deduction statements (confirmed findings, largest per line, capped at line and bill):")
+        for code, statement in statements.items():
+            lines = [ln for ln in statement.get("lines", []) if ln.get("line_id")]
+            print(f"  {code}  {statement.get('total', {}).get('amount', '0.00'):>8} 元 over {len(lines)} line(s)")
+            for ln in lines:
+                print(f"      {ln['claim_id']:<30} line {ln['line_id']:<4} {ln['deducted']['amount']:>8} 元  {ln['how']}")
         spans = wait_for_trace(data_dir, traced, {"gateway", "claims", "rules", "physician_codes"})
         print(f"\nTrace of claim {traced} ({len(spans)} spans):")
         print(render(spans, traced))
