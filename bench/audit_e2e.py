@@ -21,10 +21,7 @@ import io
 import json
 import os
 import sys
-import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from bench import common
 from bench.generator.load import load_batch, load_catalogue
+from fundguard.runtime.db import temporary_database
 from services.rules.domain.engine import evaluate_frame
 from services.rules.domain.model import ENCOUNTER_SCHEMA, LINE_SCHEMA, PATIENT_SCHEMA, Batch
 from services.rules.main import load_default_pack
@@ -42,32 +40,8 @@ TABLES = {"patients": PATIENT_SCHEMA, "encounters": ENCOUNTER_SCHEMA, "lines": L
 LISTS = ("diagnoses", "procedures")
 
 
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        from fundguard.runtime.db import EmbeddedPostgres
-
-        with tempfile.TemporaryDirectory() as tmp:
-            server = EmbeddedPostgres(Path(tmp))
-            url = server.start()
-            try:
-                yield url
-            finally:
-                server.stop()
-        return
-    name = f"fg_bench_audit_{uuid.uuid4().hex[:10]}"
-    admin_dsn = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = psycopg2.connect(admin_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def scratch_database() -> AbstractContextManager[str]:
+    return temporary_database(os.environ.get("DATABASE_URL"), "fg_bench_audit")
 
 
 def _dsn(url: str) -> str:

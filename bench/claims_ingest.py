@@ -21,11 +21,8 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import psycopg2
@@ -35,7 +32,7 @@ from sqlalchemy.engine import make_url
 from fundguard.claims.v1 import claims_pb2
 from fundguard.common.v1 import common_pb2
 from fundguard.runtime import migrations
-from fundguard.runtime.db import EmbeddedPostgres, create_engine
+from fundguard.runtime.db import create_engine, temporary_database
 from services.claims.domain.ingest import RowProblem, check_detail
 from services.claims.ingestion import Ingestion
 
@@ -43,29 +40,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "claims.json"
 INSTITUTION = "H32118100064"
 
 
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        with tempfile.TemporaryDirectory() as tmp:
-            server = EmbeddedPostgres(Path(tmp))
-            try:
-                yield server.start()
-            finally:
-                server.stop()
-        return
-    name = f"fg_bench_claims_{uuid.uuid4().hex[:10]}"
-    admin_url = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def scratch_database() -> AbstractContextManager[str]:
+    return temporary_database(os.environ.get("DATABASE_URL"), "fg_bench_claims")
 
 
 def make_upload(rows: int, per_message: int) -> list[claims_pb2.UploadFeeDetailsRequest]:

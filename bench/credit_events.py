@@ -23,23 +23,19 @@ import platform
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import grpc
-import psycopg2
 import sqlalchemy as sa
 from google.protobuf import json_format
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import make_url
 
 from fundguard.common.v1 import common_pb2
 from fundguard.credit.v1 import credit_pb2 as pb
 from fundguard.credit.v1 import credit_pb2_grpc
 from fundguard.runtime import migrations
-from fundguard.runtime.db import EmbeddedPostgres, create_engine
+from fundguard.runtime.db import create_engine, temporary_database
 from fundguard.runtime.settings import load
 from fundguard.runtime.supervisor import free_port
 from services.credit.main import build
@@ -49,28 +45,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "credit.json"
 BATCH = 100
 
 
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        with tempfile.TemporaryDirectory() as tmp:
-            server = EmbeddedPostgres(Path(tmp))
-            try:
-                yield server.start()
-            finally:
-                server.stop()
-        return
-    name = f"fg_bench_credit_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(make_url(base).set(drivername="postgresql").render_as_string(hide_password=False))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def scratch_database() -> AbstractContextManager[str]:
+    return temporary_database(os.environ.get("DATABASE_URL"), "fg_bench_credit")
 
 
 def make_events(n: int, tag: str) -> list[pb.Event]:

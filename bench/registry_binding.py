@@ -16,11 +16,9 @@ import os
 import platform
 import random
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from fundguard.physician_codes.v1 import physician_codes_pb2 as pb
+from fundguard.runtime.db import temporary_database
 from services.physician_codes.domain.binding import (
     Period,
     RegistrationFact,
@@ -189,33 +188,8 @@ def bench_bulk(province: Province, n_lines: int, repeats: int) -> dict[str, Any]
 # -- real time, through the servicer, registry in PostgreSQL -------------------------------------
 
 
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        from fundguard.runtime.db import EmbeddedPostgres
-
-        with tempfile.TemporaryDirectory() as tmp:
-            server = EmbeddedPostgres(Path(tmp))
-            try:
-                yield server.start()
-            finally:
-                server.stop()
-        return
-    import psycopg2
-    from sqlalchemy.engine import make_url
-
-    name = f"fg_bench_registry_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(make_url(base).set(drivername="postgresql").render_as_string(hide_password=False))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def scratch_database() -> AbstractContextManager[str]:
+    return temporary_database(os.environ.get("DATABASE_URL"), "fg_bench_registry")
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -8,17 +8,15 @@ it, an embedded PostgreSQL is started in a temporary directory.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-import psycopg2
 import pytest
 from sqlalchemy.engine import Engine, make_url
 
 from fundguard.runtime import migrations
-from fundguard.runtime.db import EmbeddedPostgres, create_engine
+from fundguard.runtime.db import EmbeddedPostgres, create_engine, temporary_database
 
 # One identity-number key for the whole session, as in a deployment: every server of a
 # service must read what another one sealed in the same database.
@@ -42,20 +40,9 @@ def database_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
+def fresh_database(server_url: str) -> AbstractContextManager[str]:
     """A new, empty database on the server, dropped afterwards."""
-    name = f"fg_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(_admin_dsn(server_url))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    return temporary_database(server_url, "fg_test")
 
 
 @pytest.fixture(scope="session")

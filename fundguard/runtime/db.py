@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +70,30 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+
+@contextmanager
+def temporary_database(server_url: str | None, prefix: str = "fg_tmp") -> Iterator[str]:
+    """A new, empty database, dropped afterwards: on ``server_url``'s server, or, when that
+    is None, on an embedded server in a temporary directory (for tests and benchmarks)."""
+    if not server_url:
+        with tempfile.TemporaryDirectory() as tmp:
+            server = EmbeddedPostgres(Path(tmp))
+            try:
+                yield server.start()
+            finally:
+                server.stop()
+        return
+    import psycopg2
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
