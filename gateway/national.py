@@ -357,10 +357,14 @@ def reversal_request(envelope: Mapping[str, Any]) -> Any:
     settlement_id = _text(data.get("setl_id"))
     if not settlement_id:
         raise InvalidArgument([FieldViolation("input.data.setl_id", "required: the settlement to reverse")])
-    return claims_pb2.ReverseSettlementRequest(
+    reason_key = next((k for k in ("rea", "reason", "memo") if data.get(k)), "")
+    req = claims_pb2.ReverseSettlementRequest(
         request_id=_text(envelope["msgid"]), settlement_id=settlement_id,
-        institution_code=_text(envelope["fixmedins_code"]),
-        reason=_text(data.get("rea") or data.get("reason") or data.get("memo")))
+        institution_code=_text(envelope["fixmedins_code"]), reason=_text(data.get(reason_key)) if reason_key else "")
+    for key, value in data.items():
+        if key not in ("setl_id", reason_key):
+            req.extra[key] = _extra_text(value)  # mdtrt_id, psn_no and province fields: kept
+    return req
 
 
 def settle_output(reply: Any) -> dict[str, Any]:

@@ -248,7 +248,8 @@ class Ingestion:
             conn.execute(sa.update(settlements).where(settlements.c.settlement_id == req.settlement_id)
                          .values(state="reversed"))
             conn.execute(insert(settlement_events).values(settlement_id=req.settlement_id, kind="reversed",
-                                                          request_id=req.request_id, reason=req.reason))
+                                                          request_id=req.request_id, reason=req.reason,
+                                                          extra=dict(req.extra)))
             # An unpaid bill has nothing to take back from: its deductions fall to what is still settled.
             record_deductions(conn, [row["claim_id"]])
             answer_msg = claims_pb2.SettleResponse(settlement_id=req.settlement_id, claim_id=row["claim_id"],

@@ -246,16 +246,25 @@ class SettleRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., settlement_id: _Optional[str] = ..., encounter_id: _Optional[str] = ..., patient_id: _Optional[str] = ..., institution_code: _Optional[str] = ..., total_amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., fund_paid: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cash_paid: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., settled_at: _Optional[str] = ..., invoice_no: _Optional[str] = ..., extra: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ReverseSettlementRequest(_message.Message):
-    __slots__ = ("request_id", "settlement_id", "institution_code", "reason")
+    __slots__ = ("request_id", "settlement_id", "institution_code", "reason", "extra")
+    class ExtraEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SETTLEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     settlement_id: str
     institution_code: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., settlement_id: _Optional[str] = ..., institution_code: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    extra: _containers.ScalarMap[str, str]
+    def __init__(self, request_id: _Optional[str] = ..., settlement_id: _Optional[str] = ..., institution_code: _Optional[str] = ..., reason: _Optional[str] = ..., extra: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class SettleResponse(_message.Message):
     __slots__ = ("settlement_id", "claim_id", "state", "replayed")

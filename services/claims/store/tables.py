@@ -194,6 +194,7 @@ settlement_events = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("request_id", sa.String(96), nullable=False, server_default=""),
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),  # the request's province fields
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from fundguard.demo import SAMPLES
 from tests.integration.gateway.conftest import NATIONAL, Gateway
@@ -103,7 +105,7 @@ FLOWS = [("2204", "2207", "2208"), ("2301", "2304", "2305")]
 
 @pytest.mark.parametrize(("upload", "settle", "reverse"), FLOWS, ids=["-".join(f) for f in FLOWS])
 def test_fee_details_settlement_and_reversal_reach_claims(gw: Gateway, upload: str, settle: str,
-                                                          reverse: str) -> None:
+                                                          reverse: str, engine: Engine) -> None:
     enc = f"M-GW-{upload}"
     claim_id = f"H32118100064-{enc}"
     body = envelope(upload, {"feedetail": fee_rows(enc, 3), "mdtrtinfo": {"mdtrt_id": enc, "psn_no": "P-GW-1",
@@ -134,6 +136,10 @@ def test_fee_details_settlement_and_reversal_reach_claims(gw: Gateway, upload: s
         "setl_id": f"S-{enc}", "fundguard_claim_id": claim_id, "state": "reversed", "replayed": False}
     assert national(gw, rev)["output"]["setlinfo"]["replayed"] is True
     assert [s["state"] for s in claim(gw, claim_id)["settlements"]] == ["reversed"]
+    with engine.connect() as conn:  # the province's own field travelled with the reversal
+        kept = conn.execute(sa.text("SELECT extra FROM claims.settlement_events WHERE settlement_id = :s "
+                                    "AND kind = 'reversed'"), {"s": f"S-{enc}"}).scalar_one()
+    assert kept["prov_w"] == "v"
     # Reversing a settlement that never happened is not found.
     r = gw.role("platform", "POST", NATIONAL, json=envelope(reverse, {"data": {"setl_id": "S-NEVER"}}))
     assert r.status_code == 404 and r.json()["infcode"] == -1 and "S-NEVER" in r.json()["err_msg"]

@@ -209,8 +209,10 @@ def test_settle_required_fields() -> None:
 
 @pytest.mark.parametrize("infno", ["2208", "2305"])
 def test_reversal_request(infno: str) -> None:
-    req = national.reversal_request(envelope(infno, {"data": {"setl_id": "S1", "mdtrt_id": "M1", "rea": "typo"}}))
+    req = national.reversal_request(envelope(infno, {"data": {"setl_id": "S1", "mdtrt_id": "M1", "rea": "typo",
+                                                              "prov_x": {"k": 1}}}))
     assert (req.settlement_id, req.reason, req.institution_code) == ("S1", "typo", "H32118100064")
+    assert dict(req.extra) == {"mdtrt_id": "M1", "prov_x": '{"k": 1}'}  # nothing dropped
     with pytest.raises(InvalidArgument) as exc:
         national.reversal_request(envelope(infno, {"data": {}}))
     assert "input.data.setl_id" in violations(exc)
