@@ -233,7 +233,8 @@ def feedback_request(envelope: Mapping[str, Any]) -> Any:
     if problems:
         raise InvalidArgument(problems)
     return claims_pb2.RecordFeedbackRequest(request_id=_text(envelope["msgid"]), feedback=feedback,
-                                            actor=_text(envelope.get("opter")))
+                                            actor=_text(envelope.get("opter")),
+                                            institution_code=_text(envelope["fixmedins_code"]))
 
 
 def feedback_output(reply: Any) -> dict[str, Any]:

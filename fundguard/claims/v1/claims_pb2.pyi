@@ -114,14 +114,16 @@ class WarningFeedback(_message.Message):
     def __init__(self, warning_id: _Optional[str] = ..., disposal: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class RecordFeedbackRequest(_message.Message):
-    __slots__ = ("request_id", "feedback", "actor")
+    __slots__ = ("request_id", "feedback", "actor", "institution_code")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     FEEDBACK_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     feedback: _containers.RepeatedCompositeFieldContainer[WarningFeedback]
     actor: str
-    def __init__(self, request_id: _Optional[str] = ..., feedback: _Optional[_Iterable[_Union[WarningFeedback, _Mapping]]] = ..., actor: _Optional[str] = ...) -> None: ...
+    institution_code: str
+    def __init__(self, request_id: _Optional[str] = ..., feedback: _Optional[_Iterable[_Union[WarningFeedback, _Mapping]]] = ..., actor: _Optional[str] = ..., institution_code: _Optional[str] = ...) -> None: ...
 
 class RecordFeedbackResponse(_message.Message):
     __slots__ = ("recorded", "replayed")

@@ -170,7 +170,10 @@ class ClaimsStore:
                 return claims_pb2.RecordFeedbackResponse(recorded=int(n), replayed=True)
             ids = [fb.warning_id for fb in req.feedback]
             rows = conn.execute(sa.select(findings.c.finding_id, findings.c.state, findings.c.claim_id)
-                                .where(findings.c.finding_id.in_(ids))).all()
+                                .where(findings.c.finding_id.in_(ids),
+                                       # Another institution's warning answers as one that does not exist.
+                                       sa.or_(sa.literal(req.institution_code) == "",
+                                              findings.c.institution_code == req.institution_code))).all()
             known = {r.finding_id: r.state for r in rows}
             mark_claims({r.claim_id for r in rows})
             missing = [FieldViolation(f"feedback[{i}].warning_id", f"no warning {fb.warning_id!r}")

@@ -90,6 +90,10 @@ def test_3103_feedback_on_a_real_warning_is_recorded_once(gw: Gateway) -> None:
     r = gw.role("platform", "POST", NATIONAL, json=envelope("3103", {"data": {
         "warn_rslt_id": "NEVER-GIVEN", "dspo_way": "2"}}))
     assert r.status_code == 400 and r.json()["infcode"] == -1 and "NEVER-GIVEN" in r.json()["err_msg"]
+    # Another institution cannot answer this hospital's warning: the same answer as a never-given one.
+    r = gw.role("platform", "POST", NATIONAL, json=envelope("3103", {"data": {
+        "warn_rslt_id": jr_id, "dspo_way": "2"}}, institution="H32118100071"))
+    assert r.status_code == 400 and f"no warning {jr_id!r}" in r.json()["err_msg"]
 
 
 def fee_rows(encounter: str, n: int, **extra: Any) -> list[dict[str, Any]]:
