@@ -61,6 +61,10 @@ def _metrics(area: str, doc: Any) -> list[dict[str, Any]]:
     out = []
     if isinstance(doc, dict) and isinstance(doc.get("metrics"), list):
         items = [(m.get("name", f"metric{i}"), m) for i, m in enumerate(doc["metrics"]) if isinstance(m, dict)]
+    elif isinstance(doc, dict) and isinstance(doc.get("figures"), dict):   # {"figures": {name: metric}}
+        items = list(doc["figures"].items())
+    elif isinstance(doc, dict) and "value" in doc:                         # one metric, named by its figure
+        items = [(str(doc.get("figure") or "result"), doc)]
     elif isinstance(doc, dict):
         items = list((doc.get("metrics") or doc).items()) if isinstance(doc.get("metrics", doc), dict) else []
     else:
