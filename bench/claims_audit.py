@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
-import json
 import os
 import platform
 import statistics
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import grpc
 
+from bench import common
 from bench.claims_ingest import RESULTS, scratch_database
 from fundguard.claims.v1 import claims_pb2
 from fundguard.common.v1 import common_pb2
@@ -162,11 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_name": "the same chunks' rules.Evaluate + physician_codes.VerifyBindings calls alone",
         "ratio": round(audit_rate / calls_rate, 3), "machine": machine, "lines": lines,
         "patients": patients, "findings_per_run": findings, "repeats": repeats}}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    existing.update(out)
-    RESULTS.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    common.merge_results(RESULTS, out)
     return 0
 
 

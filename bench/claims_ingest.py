@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import platform
 import statistics
@@ -29,6 +28,7 @@ import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from bench import common
 from fundguard.claims.v1 import claims_pb2
 from fundguard.common.v1 import common_pb2
 from fundguard.runtime import migrations
@@ -143,11 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "ratio": round(retry_rate / copy_rate, 3), "machine": machine,
                                    "rows": rows_n, "repeats": repeats},
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    existing.update(out)
-    RESULTS.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    common.merge_results(RESULTS, out)
     return 0
 
 

@@ -88,6 +88,16 @@ def write_results(area: str, metrics: dict[str, Any]) -> Path:
     return path
 
 
+def merge_results(path: Path, out: dict[str, Any]) -> None:
+    """Add a bench's metrics to its area's results file (other benches of the area keep
+    theirs) and print them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(path.read_text()) if path.exists() else {}
+    existing.update(out)
+    path.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+
+
 def people_for_lines(lines: int, months: int = 12) -> int:
     return max(100, math.ceil(lines / (LINES_PER_PERSON_YEAR * months / 12)))
 

@@ -17,7 +17,6 @@ Uses DATABASE_URL's server (a scratch database made and dropped here) or an embe
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -31,6 +30,7 @@ import sqlalchemy as sa
 from google.protobuf import json_format
 from sqlalchemy.dialects.postgresql import insert
 
+from bench import common
 from fundguard.common.v1 import common_pb2
 from fundguard.credit.v1 import credit_pb2 as pb
 from fundguard.credit.v1 import credit_pb2_grpc
@@ -114,11 +114,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     out = run(args.quick)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    existing.update(out)
-    RESULTS.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    common.merge_results(RESULTS, out)
 
 
 if __name__ == "__main__":

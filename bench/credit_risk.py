@@ -20,7 +20,6 @@ Figures (medians over several seeds), each against baselines scored on the same 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -30,6 +29,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+from bench import common
 from services.credit.domain import indicators as ind
 from services.credit.domain import risk
 from services.credit.domain.policy import Policy, load
@@ -224,11 +224,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     out = run(args.quick)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    existing.update(out)
-    RESULTS.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    common.merge_results(RESULTS, out)
 
 
 if __name__ == "__main__":

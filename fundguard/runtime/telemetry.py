@@ -68,11 +68,17 @@ class FindingsAwareSampler(Sampler):
         return f"FindingsAware{{{self.delegate.get_description()}}}"
 
 
-def current_traceparent() -> str:
-    """The W3C traceparent of the current span, to store with a claim and link back to later."""
+def current_trace() -> tuple[str, str]:
+    """The current span's trace id and W3C traceparent: what a claim stores when it arrives,
+    so later steps can link back to it."""
+    ctx = trace.get_current_span().get_span_context()
     carrier: dict[str, str] = {}
     TraceContextTextMapPropagator().inject(carrier)
-    return carrier.get("traceparent", "")
+    return (format(ctx.trace_id, "032x") if ctx.is_valid else ""), carrier.get("traceparent", "")
+
+
+def current_traceparent() -> str:
+    return current_trace()[1]
 
 
 def _link(traceparent: str) -> list[Link]:

@@ -11,12 +11,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from opentelemetry import trace
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
 from fundguard.claims.v1 import claims_pb2
+from fundguard.runtime import telemetry
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.wire import date_or_none, decimal_or_none
 from services.claims.cycle import record_deductions
@@ -29,13 +28,6 @@ from services.claims.store.tables import claims, fill_in, patients, settlement_e
 
 BATCH_ROWS = 20_000
 SHANGHAI = "+08:00"
-
-
-def current_trace() -> tuple[str, str]:
-    ctx = trace.get_current_span().get_span_context()
-    carrier: dict[str, str] = {}
-    TraceContextTextMapPropagator().inject(carrier)
-    return (format(ctx.trace_id, "032x") if ctx.is_valid else ""), carrier.get("traceparent", "")
 
 
 class Ingestion:
@@ -54,7 +46,7 @@ class Ingestion:
         pending: list[tuple[str, ...]] = []
         facts: list[claims_pb2.UploadFeeDetailsRequest] = []
         problems: list[RowProblem] = []
-        trace_id, traceparent = current_trace()
+        trace_id, traceparent = telemetry.current_trace()
         uploaded: set[str] = set()
         first = True
         # Checking rows (Python) and writing the previous batch (PostgreSQL) overlap: one batch
@@ -186,7 +178,7 @@ class Ingestion:
             raise InvalidArgument(problems)
         claim_id = claim_id_for(req.institution_code, req.encounter_id)
         mark_claims({claim_id})
-        trace_id, traceparent = current_trace()
+        trace_id, traceparent = telemetry.current_trace()
         with self.engine.begin() as conn:
             answer = stored_answer(conn, req.request_id, "settle")
             if answer is not None:

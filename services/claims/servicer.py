@@ -11,13 +11,13 @@ import grpc
 import sqlalchemy as sa
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from fundguard.claims.v1 import claims_pb2, claims_pb2_grpc
 from fundguard.common.v1 import common_pb2
 from fundguard.physician_codes.v1 import physician_codes_pb2 as pc_pb
 from fundguard.physician_codes.v1 import physician_codes_pb2_grpc as pc_grpc
 from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
+from fundguard.runtime import telemetry
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.paging import next_token, page_after, page_size
 from fundguard.runtime.telemetry import CLAIM_ID, INSTITUTION_CODE
@@ -145,11 +145,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
                 return claims_pb2.AnalyzeResponse(findings=[finding_to_proto(r) for r in rows],
                                                   claim_ids=claim_ids, replayed=True)
         people, records = read_cases(request.cases)
-        span = trace.get_current_span()
-        ctx = span.get_span_context()
-        carrier: dict[str, str] = {}
-        TraceContextTextMapPropagator().inject(carrier)
-        trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else ""
+        trace_id, traceparent = telemetry.current_trace()
 
         # Claims carry their own ids into the rules request so findings come back keyed by them.
         cases = claims_pb2.AnalyzeRequest()
@@ -181,7 +177,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
                         CLAIM_ID: r.claim_id, INSTITUTION_CODE: r.institution_code,
                         "fundguard.findings": sum(1 for f in found if f.claim_id == r.claim_id)}):
                     pass
-            self.store.save_claims(conn, people, records, trace_id, carrier.get("traceparent", ""))
+            self.store.save_claims(conn, people, records, trace_id, traceparent)
             self.store.save_findings(conn, found, moment)
             if request.request_id:
                 self.store.save_analysis(conn, request.request_id, moment, request.trigger_scene, request.task_id,
