@@ -40,6 +40,7 @@ from gateway.client import provision_caller
 NATIONAL = "/fsi/api/rsfComIfsService/callService"
 RESULTS = Path(__file__).resolve().parent / "results" / "gateway.json"
 LINES = 50
+PATIENTS = 5000  # distinct patients the requests cycle through
 
 
 def encounter_50_lines() -> dict[str, Any]:
@@ -78,7 +79,11 @@ class Load:
         body["msgid"] = f"{body['fixmedins_code']}{self.stamp}{self.seq % 10000:04d}"
         enc = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
         enc["mdtrt_id"] = f"BENCH{self.stamp}{self.seq:07d}"
-        body["input"]["data"]["patient_dtos"][0]["curr_mdtrt_id"] = enc["mdtrt_id"]
+        patient = body["input"]["data"]["patient_dtos"][0]
+        patient["curr_mdtrt_id"] = enc["mdtrt_id"]
+        # A province's requests come from many patients, each with a few encounters in the
+        # look-back window; one patient for every request would grow its history without end.
+        patient["patn_id"] = f"BP{self.stamp}{self.seq % PATIENTS:05d}"
         # msgid repeats after 10,000 requests; the stamp changes per run, so make it unique:
         body["msgid"] = f"{body['fixmedins_code']}{(int(self.stamp) + self.seq // 10000):014d}{self.seq % 10000:04d}"
         return "POST", NATIONAL, json.dumps(body, ensure_ascii=False).encode()
