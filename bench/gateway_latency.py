@@ -132,6 +132,64 @@ class Load:
                 "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2), "max_ms": round(latencies[-1] * 1000, 2)}
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_tree(pid: int) -> list[int]:
+    """The process and its descendants (gateway workers, PostgreSQL backends)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid] + [p for c in children for p in _process_tree(int(c))]
+
+
+async def cost(load: Load, suite: Suite, requests: int) -> dict[str, dict[str, float]]:
+    """CPU per request in each process, requests sent one after another (no queueing): where
+    a request's work goes. PostgreSQL counts only for an embedded server (its processes are
+    ours); the load generator is this process."""
+    client = Pool(load.base)
+    roots = {svc: proc.pid for svc, proc in suite.procs.items()}
+    if suite.embedded is not None and suite.embedded.pid:
+        roots["postgres"] = suite.embedded.pid
+    out: dict[str, dict[str, float]] = {}
+    for kind in ("noop", "3101"):
+        for _ in range(20):  # warm caches and connections
+            await _send(client, load, kind)
+
+        def snapshot() -> dict[str, float]:
+            return {svc: sum(_cpu_seconds(p) for p in _process_tree(pid)) for svc, pid in roots.items()}
+
+        before, mine, wall = snapshot(), time.process_time(), time.perf_counter()
+        for _ in range(requests):
+            await _send(client, load, kind)
+        after = snapshot()
+        row = {svc: round((after[svc] - before[svc]) / requests * 1000, 2) for svc in roots}
+        row["load generator"] = round((time.process_time() - mine) / requests * 1000, 2)
+        row["total"] = round(sum(row.values()), 2)
+        row["wall"] = round((time.perf_counter() - wall) / requests * 1000, 2)
+        print(kind, json.dumps(row), flush=True)
+        out[kind] = row
+    client.close()
+    return out
+
+
+async def _send(client: Pool, load: Load, kind: str) -> None:
+    method, path, body = load.request(kind)
+    headers = signed_headers(load.caller_id, load.token)
+    if body is not None:
+        headers["content-type"] = "application/json"
+    status, data = await client.send(method, path, headers, body or b"")
+    if status != 200 or (body is not None and b'"infcode":0' not in data):
+        raise RuntimeError(f"{kind}: HTTP {status} {data[:200]!r}")
+
+
 async def measure(load: Load, claims_addr: str, rates: list[float], seconds: float,
                   repeats: int) -> list[dict[str, Any]]:
     """Each kind at each rate: the no-op through the gateway, 3101 through the gateway, and
@@ -202,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         auth = provision_caller(suite.database_url, suite.env(), "bench-platform", "platform", "32")
         load = Load(suite.gateway_url, auth.caller_id, auth.token)
         t = time.monotonic()
+        breakdown = asyncio.run(cost(load, suite, 100 if args.quick else 300))
         rows = asyncio.run(measure(load, suite.addrs["claims"], rates, seconds, repeats))
         print(f"measured in {time.monotonic() - t:.0f} s")
     at = {(r["kind"], r["rate"]): r for r in rows}
@@ -213,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_figure": f"no-op request (GET /api/v1/whoami, signed) p99 at {target:g} requests/s",
         "ratio": round(main_row["p99_ms"] / base_row["p99_ms"], 2) if base_row["p99_ms"] else None,
         "direct_to_claims_p99_ms": direct_row["p99_ms"],
-        "curve": rows, "seconds_per_point": seconds, "repeats": repeats,
+        "cpu_ms_per_request": breakdown, "curve": rows, "seconds_per_point": seconds, "repeats": repeats,
         "gateway_workers": args.workers,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average_at_end": os.getloadavg()},

@@ -265,27 +265,30 @@ NATIONAL_RESPONSE_SCHEMA: dict[str, Any] = {
 def add_national_route(app: FastAPI, edge: Edge) -> None:
     up = edge.upstreams
 
-    async def dispatch(envelope: dict[str, Any], deadline: float) -> tuple[dict[str, Any], str]:
-        """(output, err_msg) for one checked envelope."""
+    async def dispatch(envelope: dict[str, Any], deadline: float, nul_free: bool) -> tuple[dict[str, Any], str]:
+        """(output, err_msg) for one checked envelope; ``nul_free`` when its body held no NUL."""
         infno = str(envelope["infno"])
         if infno in national.ANALYSIS_INFNOS:
-            reply = await call(up.claims.Analyze, national.analysis_request(envelope), deadline, "ClaimsService/Analyze")
+            reply = await call(up.claims.Analyze, national.analysis_request(envelope), deadline,
+                               "ClaimsService/Analyze", nul_checked=nul_free)
             task_id = national._text(envelope["input"].get("data", {}).get("task_id"))
             return national.analysis_result(reply.findings, task_id), ""
         if infno == national.FEEDBACK_INFNO:
             fb = await call(up.claims.RecordFeedback, national.feedback_request(envelope), deadline,
-                            "ClaimsService/RecordFeedback")
+                            "ClaimsService/RecordFeedback", nul_checked=nul_free)
             return national.feedback_output(fb), ""
         if infno in national.FEE_DETAIL_INFNOS:
             req = national.fee_details_request(envelope)
-            report = await call(up.claims.UploadFeeDetails, req, deadline, "ClaimsService/UploadFeeDetails")
+            report = await call(up.claims.UploadFeeDetails, req, deadline, "ClaimsService/UploadFeeDetails",
+                                nul_checked=nul_free)
             return national.ingest_output(report, req.details), national.ingest_error_text(report)
         if infno in national.SETTLE_INFNOS:
-            st = await call(up.claims.Settle, national.settle_request(envelope), deadline, "ClaimsService/Settle")
+            st = await call(up.claims.Settle, national.settle_request(envelope), deadline, "ClaimsService/Settle",
+                            nul_checked=nul_free)
             return national.settle_output(st), ""
         if infno in national.REVERSAL_INFNOS:
             rv = await call(up.claims.ReverseSettlement, national.reversal_request(envelope), deadline,
-                            "ClaimsService/ReverseSettlement")
+                            "ClaimsService/ReverseSettlement", nul_checked=nul_free)
             return national.settle_output(rv), ""
         raise InvalidArgument([FieldViolation("infno", f"unsupported transaction {infno!r}; supported: "
                                                        + ", ".join(national.SUPPORTED_INFNOS))])
@@ -321,7 +324,9 @@ def add_national_route(app: FastAPI, edge: Edge) -> None:
             if outside:
                 return answer(403, None, f"fixmedins_code: {', '.join(outside)} is outside the scope of caller "
                                          f"{caller.caller_id}")
-            output, err = await dispatch(envelope, deadline_of(request))
+            # Strict JSON refuses raw control characters, so a NUL in any parsed text can only
+            # come from a \u0000 escape: without one, the messages need no NUL walk.
+            output, err = await dispatch(envelope, deadline_of(request), nul_free=b"\\u0000" not in raw)
         except InvalidArgument as exc:
             return answer(400, None, "; ".join(f"{v.field}: {v.reason}" for v in exc.violations))
         except grpc.RpcError as exc:

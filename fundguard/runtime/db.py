@@ -66,6 +66,14 @@ class EmbeddedPostgres:
                                                                  "seconds": round(time.monotonic() - t0, 2)}})
         return str(self._server.get_uri())
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id (first line of postmaster.pid) while running."""
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()

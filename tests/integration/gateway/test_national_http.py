@@ -191,6 +191,25 @@ def test_unknown_infno_and_malformed_envelopes_answer_infcode_minus_one(gw: Gate
     assert r.status_code == 400 and all(f in err for f in ("msgid", "fixmedins_code", "input"))
 
 
+def test_a_nul_character_is_refused_by_field_name_and_nothing_is_stored(gw: Gateway) -> None:
+    body = sample("01-clean-outpatient")
+    encounter = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+    encounter["mdtrt_id"] = "NUL-CHECK-1"
+    encounter["fsi_order_dtos"][0]["hilist_name"] = "阿莫西林\x00胶囊"
+    r = gw.role("platform", "POST", NATIONAL, json=body)  # json.dumps writes the NUL as \u0000
+    assert r.status_code == 400 and r.json()["infcode"] == -1, r.text
+    assert "item_name" in r.json()["err_msg"] and "NUL" in r.json()["err_msg"]
+    assert gw.role("auditor", "GET", f"/api/v1/claims/{body['fixmedins_code']}-NUL-CHECK-1").status_code == 404
+    # A raw NUL byte is not JSON at all.
+    raw = json.dumps(sample("01-clean-outpatient"), ensure_ascii=False).replace("丹阳", "丹\x00阳").encode()
+    r = gw.role("platform", "POST", NATIONAL, content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "JSON" in r.json()["err_msg"]
+    # An escaped backslash before "u0000" is text, not a NUL: accepted.
+    ok = sample("01-clean-outpatient")
+    ok["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["fsi_order_dtos"][0]["hilist_name"] = "x\\u0000"
+    assert national(gw, ok)["infcode"] == 0
+
+
 def test_a_platform_may_speak_only_for_its_region_and_an_institution_only_for_itself(gw: Gateway) -> None:
     body = sample("01-clean-outpatient")
     r = gw.as_("platform-11", "POST", NATIONAL, json=body)
