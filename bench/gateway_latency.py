@@ -97,15 +97,16 @@ class Load:
         # Every request is built before the clock starts: building 1,200 bodies takes longer
         # than the first intervals, and would count as the server's latency.
         prepared = [self.request(kind) for _ in range(n)]
+        analyses = [national.analysis_request(json.loads(b)) if m == "GRPC" and b else None for m, _, b in prepared]
         t0 = loop.time() + 0.05
 
-        async def one(at: float, method: str, path: str, body: bytes | None) -> None:
+        async def one(at: float, method: str, path: str, body: bytes | None, analysis: Any) -> None:
             nonlocal errors
             await asyncio.sleep(max(0.0, at - loop.time()))
             if method == "GRPC":
                 try:
-                    assert self.claims is not None and body is not None
-                    await self.claims.Analyze(national.analysis_request(json.loads(body)), timeout=10)
+                    assert self.claims is not None and analysis is not None
+                    await self.claims.Analyze(analysis, timeout=10)
                 except grpc.RpcError as exc:
                     errors += 1
                     reasons[str(exc.code())] = reasons.get(str(exc.code()), 0) + 1
@@ -124,7 +125,7 @@ class Load:
                 errors += 1
                 reasons[why] = reasons.get(why, 0) + 1
 
-        tasks = [asyncio.create_task(one(t0 + i / rate, *req)) for i, req in enumerate(prepared)]
+        tasks = [asyncio.create_task(one(t0 + i / rate, *req, analyses[i])) for i, req in enumerate(prepared)]
         await asyncio.gather(*tasks)
         latencies.sort()
 
