@@ -159,17 +159,32 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
     def VerifyBindings(self, request: pb.VerifyBindingsRequest,
                        context: grpc.ServicerContext) -> pb.VerifyBindingsResponse:
         problems: list[FieldViolation] = []
-        days = [date_or_none(q.service_date, f"lines[{i}].service_date", problems, required=True)
-                for i, q in enumerate(request.lines)]
+        # An encounter's lines share a few dates, doctors and institutions: each distinct one
+        # is parsed and judged once (judge is a function of its arguments and the snapshot).
+        parsed: dict[str, date] = {}
+        days: list[date | None] = []
+        for i, q in enumerate(request.lines):
+            day = parsed.get(q.service_date)
+            if day is None:
+                day = date_or_none(q.service_date, f"lines[{i}].service_date", problems, required=True)
+                if day is not None:
+                    parsed[q.service_date] = day
+            days.append(day)
         if problems:
             raise InvalidArgument(problems)
         facts = self.snapshots.current().facts
-        results = []
+        judged: dict[tuple[str, str, date], tuple[int, str]] = {}
+        response = pb.VerifyBindingsResponse()
+        add = response.results.add
         for q, day in zip(request.lines, days, strict=True):
             assert day is not None
-            binding, detail = judge(q.staff_code, q.institution_code, day, facts.get(q.staff_code))
-            results.append(pb.BindingResult(line_id=q.line_id, status=STATUS[binding], detail=detail))
-        return pb.VerifyBindingsResponse(results=results)
+            key = (q.staff_code, q.institution_code, day)
+            verdict = judged.get(key)
+            if verdict is None:
+                binding, detail = judge(q.staff_code, q.institution_code, day, facts.get(q.staff_code))
+                verdict = judged[key] = (STATUS[binding], detail)
+            add(line_id=q.line_id, status=verdict[0], detail=verdict[1])
+        return response
 
     def VerifyBindingsBulk(self, request: pb.VerifyBindingsBulkRequest,
                            context: grpc.ServicerContext) -> pb.VerifyBindingsBulkResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -19,12 +18,11 @@ from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord,
 from services.claims.domain.volumes import DoctorVolume
 from services.claims.metrics import count_findings
 from services.claims.steps import mark_claims
+from services.claims.store.analyses import autocommit, record_analysis, stored_answer
 from services.claims.store.ingest import PartitionKeeper
 from services.claims.store.tables import (
-    analyses,
     claims,
     fee_lines,
-    fill_in,
     finding_events,
     findings,
     order_lines,
@@ -38,65 +36,28 @@ class ClaimsStore:
         self.engine = engine
         self.partitions = PartitionKeeper(engine)
 
-    def save_claims(self, conn: Connection, people: Sequence[PatientRecord], records: Sequence[ClaimRecord],
-                    trace_id: str, traceparent: str) -> None:
-        """Upsert patients, claims and lines in one multi-row statement each."""
-        if people:
-            rows = [p.__dict__ for p in {p.patient_id: p for p in people}.values()]
-            stmt = insert(patients).values(rows)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=[patients.c.patient_id],
-                set_=fill_in(patients, stmt.excluded, ("name", "gender", "birth_date", "death_date", "insurance_type")),
-            ))
-        if not records:
-            return
-        claim_rows = [{k: v for k, v in r.__dict__.items() if k != "lines"}
-                      | {"trace_id": trace_id, "traceparent": traceparent} for r in records]
-        stmt = insert(claims).values(claim_rows)
-        # A claim keeps the trace it first arrived with; everything else follows the upload.
-        keep = {"claim_id", "trace_id", "traceparent", "received_at", "invoice_no"}
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=[claims.c.claim_id],
-            set_=fill_in(claims, stmt.excluded, [c.name for c in claims.columns if c.name not in keep]),
-        ))
-        line_rows = [{"claim_id": r.claim_id, "patient_id": r.patient_id, "institution_code": r.institution_code,
-                      **line.__dict__} for r in records for line in r.lines]
-        if line_rows:
-            # Orders may still change before settlement: the latest order wins.
-            stmt = insert(order_lines).values(line_rows)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=[order_lines.c.claim_id, order_lines.c.line_id],
-                set_={k: stmt.excluded[k] for k in line_rows[0] if k not in ("claim_id", "line_id")},
-            ))
-
-    def save_findings(self, conn: Connection, found: Sequence[FindingRecord], moment: str) -> None:
-        if not found:
-            return
+    def record_analysis(self, people: Sequence[PatientRecord], records: Sequence[ClaimRecord],
+                        found: Sequence[FindingRecord], moment: str, trace_id: str, traceparent: str,
+                        analysis: dict[str, Any] | None) -> None:
+        """Store what a real-time analysis saw and found (and, with a request id, its answer):
+        one statement, one transaction."""
         count_findings(found, moment)
-        rows = [{**f.__dict__, "line_ids": list(f.line_ids), "evidence": json.loads(f.evidence or "{}"),
-                 "moment": moment} for f in found]
-        conn.execute(insert(findings).values(rows).on_conflict_do_nothing(index_elements=[findings.c.finding_id]))
+        with autocommit(self.engine) as conn:
+            record_analysis(conn, people, records, found, moment, trace_id, traceparent, analysis)
 
-    def save_analysis(self, conn: Connection, request_id: str, moment: str, trigger_scene: str, task_id: str,
-                      claim_ids: Sequence[str], finding_ids: Sequence[str], requested_at: datetime,
-                      responded_at: datetime) -> bool:
-        """Record an analysis; False when the request id was already recorded (a concurrent retry)."""
-        result = conn.execute(insert(analyses).values(
-            request_id=request_id, moment=moment, trigger_scene=trigger_scene, task_id=task_id,
-            claim_ids=list(claim_ids), finding_ids=list(finding_ids),
-            requested_at=requested_at, responded_at=responded_at,
-        ).on_conflict_do_nothing(index_elements=[analyses.c.request_id]))
-        return bool(result.rowcount)
-
-    def analysis(self, request_id: str) -> tuple[list[str], list[dict[str, Any]]] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(analyses.c.claim_ids, analyses.c.finding_ids)
-                               .where(analyses.c.request_id == request_id)).first()
-            if row is None:
-                return None
-            rows = conn.execute(sa.select(findings).where(findings.c.finding_id.in_(row.finding_ids))
-                                .order_by(findings.c.claim_id, findings.c.rule_id)).mappings().all()
-        return list(row.claim_ids), [dict(r) for r in rows]
+    def analysis(self, request_id: str, conn: Connection | None = None
+                 ) -> tuple[list[str], list[dict[str, Any]]] | None:
+        """The answer recorded for ``request_id``: its claim ids and its findings."""
+        if conn is None:
+            with autocommit(self.engine) as own:
+                return self.analysis(request_id, own)
+        answer = stored_answer(conn, request_id)
+        if answer is None:
+            return None
+        claim_ids, finding_ids = answer
+        rows = conn.execute(sa.select(findings).where(findings.c.finding_id.in_(finding_ids))
+                            .order_by(findings.c.claim_id, findings.c.rule_id)).mappings().all()
+        return claim_ids, [dict(r) for r in rows]
 
     def claim(self, claim_id: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]],
                                             list[dict[str, Any]]] | None:

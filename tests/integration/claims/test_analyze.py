@@ -65,7 +65,8 @@ def test_history_of_the_look_back_window_is_loaded_for_rules(claims, engine) -> 
                                   physician_codes_pb2_grpc.PhysicianCodesServiceStub(nowhere))
         cases = claims_pb2.AnalyzeRequest()
         cases.CopyFrom(request)
-        servicer._add_history(cases.cases, records)
+        with engine.connect() as conn:
+            servicer._add_history(cases.cases, records, conn)
         servicer.audit.stop()
     history = cases.cases[0].history
     assert [e.encounter_id for e in history] == [patient + "-recent"]
@@ -155,3 +156,35 @@ def test_an_upload_without_patient_facts_keeps_the_ones_already_stored(claims) -
     claim = claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-{enc}"), timeout=10)
     assert (claim.patient.gender, claim.patient.birth_date) == ("2", "1979-12-03")
     assert (claim.encounter.institution_level, claim.encounter.care_setting) == ("3", "1")
+
+
+def test_a_replayed_request_id_gets_the_stored_answer_and_the_orders_are_stored(claims, engine) -> None:
+    patient = "PR" + uuid.uuid4().hex[:8]
+    enc = patient + "-visit"
+    request = claims_pb2.AnalyzeRequest(request_id=f"rp-{enc}", moment=common_pb2.MOMENT_IN, trigger_scene="1",
+                                        cases=[case(patient, enc, "2028-04-05")])
+    request.cases[0].encounters[0].lines.add(
+        line_id="2", item_code="110200001", quantity="2.5", unit_price=common_pb2.Money(amount="3.10"),
+        amount=common_pb2.Money(amount="7.75"), service_date="2028-04-06 10:30:00", doctor_code="D32118100101")
+    first = claims.Analyze(request, timeout=20)
+    assert not first.replayed and first.claim_ids == [f"{INST}-{enc}"]
+    assert {"R-SERVICE-SEX", "R-PRICE-CEILING"} <= {f.rule_id for f in first.findings}
+    # A retry gets the first answer, even when what it carries would no longer pass the checks.
+    again = claims.Analyze(claims_pb2.AnalyzeRequest(request_id=f"rp-{enc}", moment=common_pb2.MOMENT_IN), timeout=20)
+    assert again.replayed and again.claim_ids == first.claim_ids
+
+    def key(f: common_pb2.Finding) -> tuple[object, ...]:
+        return (f.finding_id, f.rule_id, tuple(f.line_ids), f.amount.amount, f.claim_id, f.service_date, f.state)
+
+    assert sorted(map(key, again.findings)) == sorted(map(key, first.findings))
+    with engine.connect() as conn:
+        lines = conn.execute(sa.text(
+            "SELECT line_id, item_code, quantity, unit_price, amount, service_date, patient_id FROM claims.order_lines"
+            " WHERE claim_id = :c ORDER BY line_id"), {"c": f"{INST}-{enc}"}).all()
+        stored = conn.execute(sa.text("SELECT moment, trigger_scene, claim_ids, finding_ids FROM claims.analyses "
+                                      "WHERE request_id = :r"), {"r": f"rp-{enc}"}).one()
+    assert [tuple(map(str, r)) for r in lines] == [
+        ("1", "250305011", "1.0000", "68.0000", "68.00", "2028-04-05", patient),
+        ("2", "110200001", "2.5000", "3.1000", "7.75", "2028-04-06", patient)]
+    assert (stored.moment, stored.trigger_scene, stored.claim_ids) == ("in", "1", first.claim_ids)
+    assert stored.finding_ids == [f.finding_id for f in first.findings]

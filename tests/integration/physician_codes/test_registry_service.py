@@ -234,6 +234,35 @@ def test_cli_imports_and_exports_through_the_service(server, tmp_path, capsys):
 # -- sanctions --------------------------------------------------------------------------
 
 
+def test_a_whole_encounter_is_judged_line_by_line_as_each_line_alone(stub):
+    """Lines sharing a doctor, an institution and a day are judged once per request: each
+    line's answer must still be the one it gets when checked on its own."""
+    doctor, suspended, hosp, other = add_doctor(stub), add_doctor(stub), add_institution(stub), add_institution(stub)
+    register(stub, doctor, hosp, "2026-01-01")
+    register(stub, suspended, hosp, "2026-01-01")
+    stub.SuspendStaff(pb.SuspendStaffRequest(decision_id=f"SUS-{suspended}", staff_code=suspended,
+                                             start_date="2026-11-10", end_date="2026-11-20", decided_by="credit"),
+                      timeout=10)
+    queries = []
+    for i in range(60):
+        staff = [doctor, suspended, "", "D11010199999"][i % 4 if i % 5 else 0]
+        inst = other if i % 7 == 0 else hosp
+        day = ["2026-11-09", "2026-11-10 08:30:00", "2026-11-10", "2026-11-21"][i % 3 if i % 11 else 3]
+        queries.append(pb.BindingQuery(line_id=f"L{i}", staff_code=staff, institution_code=inst, service_date=day))
+    together = stub.VerifyBindings(pb.VerifyBindingsRequest(lines=queries), timeout=10).results
+    alone = [stub.VerifyBindings(pb.VerifyBindingsRequest(lines=[q]), timeout=10).results[0] for q in queries]
+    assert list(together) == alone
+    assert {r.status for r in together} == {pb.BINDING_STATUS_VALID, pb.BINDING_STATUS_SUSPENDED,
+                                            pb.BINDING_STATUS_MISSING_CODE, pb.BINDING_STATUS_UNKNOWN_CODE,
+                                            pb.BINDING_STATUS_NOT_REGISTERED}
+    # A bad date is named on every line that carries it, a repeated one included.
+    bad = [pb.BindingQuery(line_id=str(i), staff_code=doctor, institution_code=hosp, service_date=d)
+           for i, d in enumerate(["2026-11-10", "2026-13-01", "2026-11-10", "2026-13-01", ""])]
+    with pytest.raises(grpc.RpcError) as err:
+        stub.VerifyBindings(pb.VerifyBindingsRequest(lines=bad), timeout=10)
+    assert set(violations(err.value)) == {"lines[1].service_date", "lines[3].service_date", "lines[4].service_date"}
+
+
 def test_a_suspension_mid_month_judges_fees_on_each_side_and_ends_by_itself(stub):
     doctor, hosp = add_doctor(stub), add_institution(stub)
     register(stub, doctor, hosp, "2026-01-01")

@@ -1,0 +1,232 @@
+"""Storage for real-time analysis (3101/3102): the few statements of each request, compiled once.
+
+A request reads twice (the stored answer of a replayed request id; the patients' history)
+and writes once: patients, claims, order lines, findings and the analysis record in one
+statement, so in one transaction and one round trip. Each table's rows travel as one JSON
+array read back with ``json_populate_recordset`` as the table's own row type, so a value
+is converted by the column's type exactly as a multi-row INSERT of it would be, and the
+SQL text never changes with the number of rows (SQLAlchemy would otherwise compile a
+multi-row VALUES statement afresh for every request). Every statement is also prepared on
+the server once per connection: parsing and planning the write each time cost PostgreSQL
+as much CPU as executing it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, insert
+from sqlalchemy.engine import Connection, Engine
+
+from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
+from services.claims.store.tables import analyses, claims, fee_lines, fill_in, findings, order_lines, patients
+
+# The columns each write names, as the domain records carry them (the rest take their
+# server defaults, as before: received_at, created_at, state's default...).
+PATIENT_COLUMNS = [f.name for f in fields(PatientRecord)]
+CLAIM_COLUMNS = [f.name for f in fields(ClaimRecord) if f.name != "lines"] + ["trace_id", "traceparent"]
+LINE_COLUMNS = ["claim_id", "patient_id", "institution_code", *(f.name for f in fields(LineRecord))]
+FINDING_COLUMNS = [*(f.name for f in fields(FindingRecord)), "moment"]
+ANALYSIS_COLUMNS = ["request_id", "moment", "trigger_scene", "task_id", "claim_ids", "finding_ids",
+                    "requested_at", "responded_at"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement compiled once, PREPAREd on each pooled connection the first time that
+    connection runs it (the connection's ``info`` remembers; a replaced connection starts
+    afresh), then EXECUTEd with its parameters. Both go through SQLAlchemy's connection, so
+    the statement events (and their spans) remain."""
+
+    name: str
+    prepare: str
+    execute: str
+    constants: dict[str, Any]
+
+    @classmethod
+    def of(cls, name: str, stmt: sa.Executable) -> Prepared:
+        compiled = stmt.compile(dialect=postgresql.psycopg2.dialect())  # type: ignore[attr-defined]
+        sql = str(compiled)
+        assert "%%" not in sql  # PREPARE is sent without parameters: no %-escapes to undo
+        order: list[str] = []
+
+        def numbered(m: re.Match[str]) -> str:
+            if m.group(1) not in order:
+                order.append(m.group(1))
+            return f"${order.index(m.group(1)) + 1}"
+
+        body = re.sub(r"%\((\w+)\)s", numbered, sql)
+        return cls(name, f"PREPARE {name} AS {body}", f"EXECUTE {name}({', '.join(f'%({n})s' for n in order)})",
+                   {k: v for k, v in compiled.params.items() if v is not None})
+
+    def run(self, conn: Connection, params: dict[str, Any]) -> sa.CursorResult[Any]:
+        prepared = conn.connection.info.setdefault("claims.prepared", set())
+        if self.name not in prepared:
+            conn.exec_driver_sql(self.prepare)
+            prepared.add(self.name)
+        return conn.exec_driver_sql(self.execute, {**self.constants, **params})
+
+
+def _json_rows(table: sa.Table, param: str, columns: Sequence[str]) -> sa.Select[Any]:
+    """The rows of a JSON array parameter, typed as ``table``'s rows."""
+    for c in columns:
+        assert c in table.c, f"{table.name} has no column {c}"
+    # json, not jsonb: parsed once as it is read, without building a jsonb value first.
+    rows = sa.func.json_populate_recordset(
+        sa.literal_column(f"NULL::{table.fullname}"), sa.cast(sa.bindparam(param, type_=sa.Text), JSON),
+    ).table_valued(*columns, name=f"new_{table.name}")
+    return sa.select(*(rows.c[c] for c in columns))
+
+
+def _write(with_analysis: bool) -> Prepared:
+    new_patients = insert(patients).from_select(PATIENT_COLUMNS, _json_rows(patients, "patients", PATIENT_COLUMNS))
+    new_patients = new_patients.on_conflict_do_update(
+        index_elements=[patients.c.patient_id],
+        set_=fill_in(patients, new_patients.excluded, ("name", "gender", "birth_date", "death_date", "insurance_type")),
+    )
+    new_claims = insert(claims).from_select(CLAIM_COLUMNS, _json_rows(claims, "claims", CLAIM_COLUMNS))
+    # A claim keeps the trace it first arrived with; everything else follows the upload.
+    keep = {"claim_id", "trace_id", "traceparent", "received_at", "invoice_no"}
+    new_claims = new_claims.on_conflict_do_update(
+        index_elements=[claims.c.claim_id],
+        set_=fill_in(claims, new_claims.excluded, [c.name for c in claims.columns if c.name not in keep]),
+    )
+    new_lines = insert(order_lines).from_select(LINE_COLUMNS, _json_rows(order_lines, "lines", LINE_COLUMNS))
+    # Orders may still change before settlement: the latest order wins.
+    new_lines = new_lines.on_conflict_do_update(
+        index_elements=[order_lines.c.claim_id, order_lines.c.line_id],
+        set_={k: new_lines.excluded[k] for k in LINE_COLUMNS if k not in ("claim_id", "line_id")},
+    )
+    new_findings = (insert(findings).from_select(FINDING_COLUMNS, _json_rows(findings, "findings", FINDING_COLUMNS))
+                    .on_conflict_do_nothing(index_elements=[findings.c.finding_id]))
+    # Data-modifying CTEs all run, referenced or not; the findings' foreign key to their
+    # claim is checked at the end of the statement, when the claims are written.
+    ctes = [new_patients.cte("saved_patients"), new_claims.cte("saved_claims"), new_lines.cte("saved_lines")]
+    main: Any
+    if with_analysis:
+        ctes.append(new_findings.cte("saved_findings"))
+        main = (insert(analyses).values({c: sa.bindparam(c) for c in ANALYSIS_COLUMNS})
+                .on_conflict_do_nothing(index_elements=[analyses.c.request_id]))
+    else:
+        main = new_findings
+    return Prepared.of("claims_record_analysis" if with_analysis else "claims_record_findings", main.add_cte(*ctes))
+
+
+WRITE_WITH_ANALYSIS = _write(True)
+WRITE_WITHOUT_ANALYSIS = _write(False)
+
+
+def _history() -> Prepared:
+    c, ln = claims.c, fee_lines.c
+    heads = [c.claim_id, c.encounter_id, c.institution_code, c.institution_level, c.patient_id, c.care_setting,
+             c.med_type, c.admission_date, c.discharge_date, c.doctor_code, c.dept_code, c.insurance_type,
+             c.total_amount, c.diagnoses, c.procedures, c.invoice_no]
+    # Only the line columns rules and bindings read (not extra: decoding JSON per line costs).
+    lines = [ln.line_id, ln.item_code, ln.item_name, ln.item_type, ln.item_class, ln.quantity, ln.unit_price,
+             ln.amount, ln.service_date, ln.dept_code, ln.doctor_code, ln.doctor_name, ln.original_line_id]
+    # One statement: the patients' lines by ix_fee_lines_patient_date in the month partitions
+    # the window touches, each joined to its claim by primary key.
+    return Prepared.of(
+        "claims_history",
+        sa.select(*heads, *lines)
+        .join_from(fee_lines, claims, c.claim_id == ln.claim_id)
+        .where(ln.patient_id == sa.any_(sa.bindparam("patient_ids", type_=ARRAY(sa.Text))),
+               ln.service_date >= sa.bindparam("since", type_=sa.Date),
+               ln.service_date < sa.bindparam("until", type_=sa.Date),
+               ln.claim_id != sa.all_(sa.bindparam("current", type_=ARRAY(sa.Text))))
+        .order_by(c.patient_id, c.claim_id, ln.service_date, ln.line_id))
+
+
+HISTORY = _history()
+HEAD_FIELDS = 16
+STORED_ANSWER = Prepared.of("claims_stored_answer", sa.select(analyses.c.claim_ids, analyses.c.finding_ids)
+                            .where(analyses.c.request_id == sa.bindparam("request_id")))
+
+
+def _json_value(value: object) -> str:
+    # Decimals as their exact text (never a float); dates and times in ISO form.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _dumps(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=_json_value, ensure_ascii=False)
+
+
+@contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection whose statements each commit on their own: no BEGIN and ROLLBACK
+    round trips around reads, and a single statement is its own transaction.
+
+    psycopg2's own autocommit switch costs no round trip; SQLAlchemy's AUTOCOMMIT isolation
+    level would send two SET statements per checkout (it restores READ COMMITTED explicitly).
+    """
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.autocommit = True
+        try:
+            yield conn
+        finally:
+            if not dbapi.closed:  # type: ignore[attr-defined]
+                dbapi.autocommit = False
+
+
+def stored_answer(conn: Connection, request_id: str) -> tuple[list[str], list[str]] | None:
+    """The claim ids and finding ids an analysis of ``request_id`` answered, if recorded."""
+    row = cast(tuple[Any, ...] | None, STORED_ANSWER.run(conn, {"request_id": request_id}).first())
+    return None if row is None else (list(row[0]), list(row[1]))
+
+
+def history_claims(conn: Connection, patient_ids: Sequence[str], since: date, until: date,
+                   current: Sequence[str]) -> list[ClaimRecord]:
+    """The patients' claims, other than ``current``, with billed lines served in [since, until),
+    with those lines; ordered by patient and claim id, each claim's lines by day and line id."""
+    if not patient_ids:
+        return []
+    rows = cast(Sequence[tuple[Any, ...]], HISTORY.run(conn, {
+        "patient_ids": list(patient_ids), "since": since, "until": until, "current": list(current)}).all())
+    out: list[ClaimRecord] = []
+    for r in rows:
+        if not out or out[-1].claim_id != r[0]:
+            out.append(ClaimRecord(
+                claim_id=r[0], encounter_id=r[1], institution_code=r[2], institution_level=r[3], patient_id=r[4],
+                care_setting=r[5], med_type=r[6], admission_date=r[7], discharge_date=r[8], doctor_code=r[9],
+                dept_code=r[10], insurance_type=r[11], total_amount=r[12], diagnoses=list(r[13]),
+                procedures=list(r[14]), lines=[], invoice_no=r[15]))
+        out[-1].lines.append(LineRecord(*r[HEAD_FIELDS:]))
+    return out
+
+
+def record_analysis(conn: Connection, people: Sequence[PatientRecord], records: Sequence[ClaimRecord],
+                    found: Sequence[FindingRecord], moment: str, trace_id: str, traceparent: str,
+                    analysis: dict[str, Any] | None) -> None:
+    """Upsert the patients, claims and order lines, insert the findings (a finding already
+    stored is left as it is) and, for a request with an id, the analysis record: one
+    statement, committed on its own (``conn`` in autocommit)."""
+    people_rows = [p.__dict__ for p in {p.patient_id: p for p in people}.values()]
+    claim_rows = [{k: v for k, v in r.__dict__.items() if k != "lines"}
+                  | {"trace_id": trace_id, "traceparent": traceparent} for r in records]
+    line_rows = [{"claim_id": r.claim_id, "patient_id": r.patient_id, "institution_code": r.institution_code,
+                  **line.__dict__} for r in records for line in r.lines]
+    finding_rows = [{**f.__dict__, "line_ids": list(f.line_ids), "evidence": json.loads(f.evidence or "{}"),
+                     "moment": moment} for f in found]
+    params = {"patients": _dumps(people_rows), "claims": _dumps(claim_rows), "lines": _dumps(line_rows),
+              "findings": _dumps(finding_rows)}
+    write = WRITE_WITHOUT_ANALYSIS
+    if analysis is not None:
+        write = WRITE_WITH_ANALYSIS
+        params |= {k: analysis[k] for k in ANALYSIS_COLUMNS}
+    write.run(conn, params)
