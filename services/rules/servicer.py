@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import grpc
-import polars as pl
 
 from fundguard.common.v1 import common_pb2
 from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.wire import date_or_none, decimal_or_none, money
 from services.rules.domain import catalogue as cat
-from services.rules.domain import engine, rulepack, whatif
-from services.rules.domain.model import ENCOUNTER_SCHEMA, LINE_SCHEMA, PATIENT_SCHEMA, Batch, Finding
+from services.rules.domain import engine, rulepack, screen, whatif
+from services.rules.domain.model import Batch, Finding, Rows
 from services.rules.domain.rulepack import RulePack
 from services.rules.store.repository import CatalogueStore, RulePackStore
 
@@ -26,6 +25,12 @@ EMPTY_CATALOGUE = cat.empty()
 
 def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
     """Frames from the wire; every malformed field is named in one InvalidArgument."""
+    return rows_from_cases(cases).batch()
+
+
+def rows_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Rows:
+    """Plain rows from the wire (what ``batch_from_cases`` turns into frames); every malformed
+    field is named in one InvalidArgument."""
     problems: list[FieldViolation] = []
     patients: list[dict[str, object]] = []
     encounters: list[dict[str, object]] = []
@@ -74,11 +79,7 @@ def batch_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Batch:
                     })
     if problems:
         raise InvalidArgument(problems)
-    return Batch(
-        patients=pl.DataFrame(patients, schema=PATIENT_SCHEMA).unique("patient_id", keep="first"),
-        encounters=pl.DataFrame(encounters, schema=ENCOUNTER_SCHEMA),
-        lines=pl.DataFrame(lines, schema=LINE_SCHEMA),
-    )
+    return Rows(patients, encounters, lines)
 
 
 def finding_to_proto(f: Finding) -> common_pb2.Finding:
@@ -167,8 +168,9 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         findings: list[Finding] = []
         used: list[str] = []
         for catalogue, cases in groups.values():
-            batch = batch_from_cases(cases)
-            findings.extend(engine.evaluate(batch, catalogue, active.pack, moment, list(request.rule_ids)))
+            # Screened first when small (one patient's check): frames only if some rule could fire.
+            rows = rows_from_cases(cases)
+            findings.extend(screen.evaluate(rows, catalogue, active.pack, moment, list(request.rule_ids)))
             used.append(catalogue.version)
         return rules_pb2.EvaluateResponse(
             findings=[finding_to_proto(f) for f in findings],

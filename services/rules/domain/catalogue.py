@@ -16,6 +16,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -87,6 +88,8 @@ class Catalogue:
     items: pl.DataFrame  # sorted by item_code
     tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)  # each sorted by its key
     _indexes: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict, compare=False, repr=False)
+    _plain: dict[str, dict[str, tuple[dict[str, Any], ...]]] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # derived views, per version
 
     @property
     def size(self) -> int:
@@ -130,6 +133,22 @@ class Catalogue:
             return False
         index = self._index(name, frame, "item_code" if name == "items.csv" else PAIR_TABLES[name][1])
         return any(c in index for c in codes)
+
+    def plain_rows(self, name: str, key: str) -> tuple[dict[str, Any], ...]:
+        """The rows of a table (or the item) with this key as plain Python values, kept per key:
+        the real-time screen reads a few dozen codes per request, always much the same ones."""
+        memo = self._plain.get(name)
+        if memo is None:
+            memo = self._plain[name] = {}
+        got = memo.get(key)
+        if got is None:
+            frame = self.items if name == "items.csv" else self.table(name)
+            span = self._index(name, frame, "item_code" if name == "items.csv" else PAIR_TABLES[name][1]).get(key)
+            got = () if span is None else tuple(frame.slice(span[0], span[1] - span[0]).iter_rows(named=True))
+            if len(memo) >= 200_000:  # bounded: codes absent from the table are remembered too
+                memo.clear()
+            memo[key] = got
+        return got
 
     def _index(self, name: str, frame: pl.DataFrame, key: str) -> dict[str, tuple[int, int]]:
         """Key -> (first row, row after the last) of a sorted table; built once per table."""

@@ -80,13 +80,15 @@ class Context:
 
     @cached_property
     def present(self) -> frozenset[str]:
-        """Catalogue attributes that some judged line carries: templates reading only absent
-        attributes are skipped (a pure shortcut: they could not find anything)."""
+        """Catalogue attributes that some line of the judged encounters carries: templates reading
+        only absent attributes are skipped (a pure shortcut: they could not find anything). Any
+        quantity and any catalogue period count, since some templates judge those lines too
+        (bed-days of a stay, net amounts with returns)."""
         frame = self.lines
         if frame.height == 0:
             return frozenset()
         row = frame.select(
-            [(CHARGED & (pl.col(c).is_not_null() & (pl.col(c).list.len() > 0) if frame.schema[c] == pl.List(pl.String)
+            [(~pl.col("is_history") & (pl.col(c).is_not_null() & (pl.col(c).list.len() > 0) if frame.schema[c] == pl.List(pl.String)
                          else pl.col(c).fill_null(False) if frame.schema[c] == pl.Boolean else pl.col(c).is_not_null()))
              .fill_null(False).any().alias(c) for c in ITEM_ATTRIBUTES]
         ).row(0, named=True)

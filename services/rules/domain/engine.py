@@ -35,8 +35,11 @@ def _can_fire(ctx: Context, rule: Rule, check_needs: bool = True) -> bool:
     return all(ctx.catalogue.table(t).height > 0 for t in info.tables)
 
 
-def _worth_running(ctx: Context, rules: Iterable[Rule], use_probes: bool) -> list[Rule]:
-    """The rules that could find something here: catalogue guards, then every probe in one call."""
+def _worth_running(ctx: Context, rules: Iterable[Rule], use_probes: bool, screened: bool = False) -> list[Rule]:
+    """The rules that could find something here: catalogue guards, then every probe in one call.
+    Rules chosen by the real-time screen (``screen.py``) have passed probes at least as tight."""
+    if screened:
+        return [r for r in rules if _can_fire(ctx, r, check_needs=False)]
     # In bulk nearly every probe holds, so they would only add a pass: probe small batches.
     probing = use_probes and ctx.batch.lines.height <= PROBE_LINES
     # Every template with catalogue needs has a probe reading those attributes, so when
@@ -61,15 +64,17 @@ def _worth_running(ctx: Context, rules: Iterable[Rule], use_probes: bool) -> lis
     return [r for i, r in enumerate(candidates) if i in keep]
 
 
-def evaluate_frame(batch: Batch, catalogue: Catalogue, rules: Iterable[Rule], use_probes: bool = True) -> pl.DataFrame:
+def evaluate_frame(batch: Batch, catalogue: Catalogue, rules: Iterable[Rule], use_probes: bool = True,
+                   screened: bool = False) -> pl.DataFrame:
     """All findings as one frame, each judged by the rule version in force on its service date.
     Tier C findings carry amount 0: monitoring rules never deduct. ``use_probes=False`` runs
-    every template (the property test compares both)."""
+    every template (the property tests compare both); ``screened=True`` runs every rule given
+    (they passed the real-time screen) without the Polars probes."""
     ctx = Context(batch, catalogue)
     frames: list[pl.DataFrame] = []
     if batch.lines.height == 0 and batch.encounters.height == 0:
         return pl.DataFrame(schema=RESULT_SCHEMA)
-    for rule in _worth_running(ctx, rules, use_probes):
+    for rule in _worth_running(ctx, rules, use_probes, screened):
         found = TEMPLATES[rule.template].fn(ctx, rule)
         if found.height == 0:
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
@@ -87,6 +88,24 @@ class Batch:
     @property
     def target_lines(self) -> pl.DataFrame:
         return self.lines.filter(~pl.col("is_history"))
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A batch as plain rows (one dict per patient, encounter and line, keyed like the schemas),
+    as read from the wire: the real-time screen reads these directly, and the frames are built
+    from them only when some rule could fire (``batch``)."""
+
+    patients: list[dict[str, Any]]
+    encounters: list[dict[str, Any]]
+    lines: list[dict[str, Any]]
+
+    def batch(self) -> Batch:
+        return Batch(
+            patients=pl.DataFrame(self.patients, schema=PATIENT_SCHEMA).unique("patient_id", keep="first"),
+            encounters=pl.DataFrame(self.encounters, schema=ENCOUNTER_SCHEMA),
+            lines=pl.DataFrame(self.lines, schema=LINE_SCHEMA),
+        )
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,11 @@ def verdict(ctx: Context, rule: Rule) -> pl.Expr | bool:
 
 def _of_rule(rule: Rule) -> pl.Expr:
     """Charged, in-catalogue lines of the rule's item types and kinds."""
-    e = (pl.col("quantity") > 0) & pl.col("in_catalogue")
+    return (pl.col("quantity") > 0) & pl.col("in_catalogue") & _types_and_kinds(rule)
+
+
+def _types_and_kinds(rule: Rule) -> pl.Expr:
+    e = pl.lit(True)
     types = rule.params.get("item_types")
     if types:
         e = e & pl.col("item_type").is_in([str(t) for t in types])
@@ -158,8 +162,9 @@ def _times(ctx: Context, rule: Rule) -> pl.Expr:
 
 @probe("amount_cap")
 def _cap(ctx: Context, rule: Rule) -> pl.Expr:
-    # Returns lower the total, so only charges matter for "could exceed".
-    return _of_rule(rule) & pl.col("max_amount").is_not_null()
+    # The template sums every line's amount, returns included (a return may carry a positive
+    # amount), so any quantity counts here.
+    return pl.col("in_catalogue") & _types_and_kinds(rule) & pl.col("max_amount").is_not_null()
 
 
 @probe("max_payable_days")
