@@ -28,6 +28,17 @@ def page_after(token: str) -> str:
         raise InvalidArgument([FieldViolation("page_token", "not a token this service issued")]) from exc
 
 
+def page_offset(token: str) -> int:
+    """A numeric cursor (an offset or a sequence number) from a token; 0 for the first page.
+    A token that decodes but is not a non-negative integer was not issued by us either."""
+    after = page_after(token)
+    if not after:
+        return 0
+    if not (after.isascii() and after.isdigit()):
+        raise InvalidArgument([FieldViolation("page_token", "not a token this service issued")])
+    return int(after)
+
+
 def next_token(rows: Sequence[Mapping[str, Any]], size: int, key: str) -> str:
     """A token for the next page when ``rows`` (fetched as size + 1) holds more than a page."""
     if len(rows) <= size:

@@ -14,7 +14,7 @@ from fundguard.common.v1 import common_pb2
 from fundguard.credit.v1 import credit_pb2 as pb
 from fundguard.credit.v1 import credit_pb2_grpc
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
-from fundguard.runtime.paging import next_token, page_after, page_size
+from fundguard.runtime.paging import next_token, page_after, page_offset, page_size
 from fundguard.runtime.wire import cents, decimal_or_none
 from services.credit.dispatch import SanctionDispatcher
 from services.credit.domain import indicators as ind
@@ -130,10 +130,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
                 raise InvalidArgument([FieldViolation("year", f"must be YYYY, got {request.year!r}")])
             year = int(request.year)
         size = page_size(request.page_size)
-        try:
-            after = int(page_after(request.page_token) or 0)
-        except ValueError as exc:
-            raise InvalidArgument([FieldViolation("page_token", "not a token this service issued")]) from exc
+        after = page_offset(request.page_token)
         rows = self.store.ledger(request.subject, year, size + 1, after)
         return pb.GetLedgerResponse(
             entries=[_entry(r) for r in rows[:size]],
@@ -187,7 +184,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
 
     def ListBlacklist(self, request: pb.ListBlacklistRequest, context: grpc.ServicerContext) -> pb.ListBlacklistResponse:
         size = page_size(request.page_size)
-        start = int(page_after(request.page_token) or 0) if request.page_token else 0
+        start = page_offset(request.page_token)
         rows = self.store.blacklist(business_date(None))
         page = rows[start:start + size]
         return pb.ListBlacklistResponse(
@@ -201,7 +198,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
     def ListDisclosures(self, request: pb.ListDisclosuresRequest,
                         context: grpc.ServicerContext) -> pb.ListDisclosuresResponse:
         size = page_size(request.page_size)
-        start = int(page_after(request.page_token) or 0) if request.page_token else 0
+        start = page_offset(request.page_token)
         rows = [r for r in self.store.active_decisions("", None, INSTITUTION_KINDS) if r["kind"] in self.policy.publish]
         page = rows[start:start + size]
         names = self.store.institution_names(r["subject"] for r in page)
@@ -309,7 +306,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
 
     def ListAccessLog(self, request: pb.ListAccessLogRequest, context: grpc.ServicerContext) -> pb.ListAccessLogResponse:
         size = page_size(request.page_size)
-        rows = self.store.access_log(request.agency, size + 1, int(page_after(request.page_token) or 0))
+        rows = self.store.access_log(request.agency, size + 1, page_offset(request.page_token))
         return pb.ListAccessLogResponse(
             entries=[pb.AccessLogEntry(entry_id=str(r["entry_id"]), reader=r["reader"], agency=r["agency"],
                                        action=r["action"], case_ids=r["case_ids"], unmasked=r["unmasked"],
@@ -446,7 +443,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
                                          inst))
         scores.sort(key=lambda s: (-s.score, s.subject))
         size = page_size(request.page_size)
-        start = int(page_after(request.page_token) or 0) if request.page_token else 0
+        start = page_offset(request.page_token)
         page = scores[start:start + size]
         return pb.GetRiskScoresResponse(
             scores=[pb.RiskScore(subject=s.subject, subject_kind=s.subject_kind, score=_fmt(s.score, 2),

@@ -5,6 +5,7 @@ yet), never a stack trace, and errors in problem+json (the national envelope on 
 
 from __future__ import annotations
 
+import base64
 import string
 from typing import Any
 from urllib.parse import quote
@@ -139,3 +140,12 @@ def test_fuzz_operation(gw: Gateway, spec: dict[str, Any], operation: tuple[str,
                 assert r.json()["status"] == r.status_code
 
     run()
+
+
+def test_a_token_that_decodes_but_was_never_issued_is_a_400_naming_page_token(gw: Gateway) -> None:
+    # What the fuzzing once hit by chance: base64 of text that is not a cursor.
+    token = base64.urlsafe_b64encode(b"abc").decode()
+    r = gw.client.get("/api/v1/disclosures", params={"page_token": token}, headers=gw.headers(ROLE_CALLER["public"]))
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "page_token" in r.text
