@@ -39,3 +39,22 @@ def test_a_later_step_links_to_the_trace_the_claim_arrived_with() -> None:
     assert later.attributes is not None and later.attributes[telemetry.CLAIM_ID] == "H1-E1"
     assert [link.context.trace_id for link in later.links] == [first.get_span_context().trace_id]
     assert later.context is not None and later.context.trace_id != first.get_span_context().trace_id
+
+
+def test_health_and_reflection_calls_are_not_traced_and_work_is() -> None:
+    from types import SimpleNamespace
+
+    import grpc
+
+    from fundguard.runtime.telemetry import not_probe
+
+    class ServerSide(grpc.HandlerCallDetails):
+        def __init__(self, method: str) -> None:
+            self.method = method
+            self.invocation_metadata = ()
+
+    for details in (ServerSide, lambda m: SimpleNamespace(full_method=m), lambda m: SimpleNamespace(method=m.encode())):
+        assert not not_probe(details("/grpc.health.v1.Health/Check"))
+        assert not not_probe(details("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"))
+        assert not_probe(details("/fundguard.claims.v1.ClaimsService/Analyze"))
+        assert not_probe(details("/fundguard.claims.v1.ClaimsService/GetClaim"))
