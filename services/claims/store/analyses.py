@@ -125,11 +125,16 @@ WRITE_WITH_ANALYSIS = _write(True)
 WRITE_WITHOUT_ANALYSIS = _write(False)
 
 
+# The claim columns of a history row, in the order history_claims reads them; its line
+# columns follow, in LineRecord's order.
+HISTORY_HEADS = [claims.c.claim_id, claims.c.encounter_id, claims.c.institution_code, claims.c.institution_level,
+                 claims.c.patient_id, claims.c.care_setting, claims.c.med_type, claims.c.admission_date,
+                 claims.c.discharge_date, claims.c.doctor_code, claims.c.dept_code, claims.c.insurance_type,
+                 claims.c.total_amount, claims.c.diagnoses, claims.c.procedures, claims.c.invoice_no]
+
+
 def _history() -> Prepared:
     c, ln = claims.c, fee_lines.c
-    heads = [c.claim_id, c.encounter_id, c.institution_code, c.institution_level, c.patient_id, c.care_setting,
-             c.med_type, c.admission_date, c.discharge_date, c.doctor_code, c.dept_code, c.insurance_type,
-             c.total_amount, c.diagnoses, c.procedures, c.invoice_no]
     # Only the line columns rules and bindings read (not extra: decoding JSON per line costs).
     lines = [ln.line_id, ln.item_code, ln.item_name, ln.item_type, ln.item_class, ln.quantity, ln.unit_price,
              ln.amount, ln.service_date, ln.dept_code, ln.doctor_code, ln.doctor_name, ln.original_line_id]
@@ -137,7 +142,7 @@ def _history() -> Prepared:
     # the window touches, each joined to its claim by primary key.
     return Prepared.of(
         "claims_history",
-        sa.select(*heads, *lines)
+        sa.select(*HISTORY_HEADS, *lines)
         .join_from(fee_lines, claims, c.claim_id == ln.claim_id)
         .where(ln.patient_id == sa.any_(sa.bindparam("patient_ids", type_=ARRAY(sa.Text))),
                ln.service_date >= sa.bindparam("since", type_=sa.Date),
@@ -147,7 +152,7 @@ def _history() -> Prepared:
 
 
 HISTORY = _history()
-HEAD_FIELDS = 16
+HEAD_FIELDS = len(HISTORY_HEADS)
 STORED_ANSWER = Prepared.of("claims_stored_answer", sa.select(analyses.c.claim_ids, analyses.c.finding_ids)
                             .where(analyses.c.request_id == sa.bindparam("request_id")))
 

@@ -88,7 +88,6 @@ class Catalogue:
     items: pl.DataFrame  # sorted by item_code
     tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)  # each sorted by its key
     _indexes: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict, compare=False, repr=False)
-    _plain: dict[str, dict[str, tuple[dict[str, Any], ...]]] = field(default_factory=dict, compare=False, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # derived views, per version
 
     @property
@@ -137,9 +136,7 @@ class Catalogue:
     def plain_rows(self, name: str, key: str) -> tuple[dict[str, Any], ...]:
         """The rows of a table (or the item) with this key as plain Python values, kept per key:
         the real-time screen reads a few dozen codes per request, always much the same ones."""
-        memo = self._plain.get(name)
-        if memo is None:
-            memo = self._plain[name] = {}
+        memo: dict[str, tuple[dict[str, Any], ...]] = self.memo.setdefault(f"plain_rows.{name}", {})
         got = memo.get(key)
         if got is None:
             frame = self.items if name == "items.csv" else self.table(name)
