@@ -217,18 +217,37 @@ def not_probe(call_details: Any) -> bool:
     return not str(method).startswith(PROBE_METHODS)
 
 
+INSTRUMENTATIONS = ("grpc_server", "grpc_client", "sqlalchemy", "fastapi")
+
+
+def disabled_instrumentations() -> set[str]:
+    """The instrumentations named in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS (the standard
+    switch, comma-separated): an operator can drop, say, per-statement database spans."""
+    named = {n.strip() for n in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",") if n.strip()}
+    unknown = named - set(INSTRUMENTATIONS)
+    if unknown:
+        raise ValueError(f"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS: unknown {sorted(unknown)}; "
+                         f"known are {', '.join(INSTRUMENTATIONS)}")
+    return named
+
+
 def _instrument() -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, GrpcInstrumentorServer
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
-    GrpcInstrumentorServer(filter_=not_probe).instrument()
-    GrpcInstrumentorClient(filter_=not_probe).instrument()
-    # The instrumentation declares SQLAlchemy < 2.1 but works with 2.1's unchanged event API.
-    SQLAlchemyInstrumentor().instrument(skip_dep_check=True)
-    # One server span per HTTP request; the per-message "http send/receive" child spans would
-    # triple the gateway's span count and say nothing a server span does not.
-    FastAPIInstrumentor().instrument(exclude_spans=["receive", "send"])
+    off = disabled_instrumentations()
+    if "grpc_server" not in off:
+        GrpcInstrumentorServer(filter_=not_probe).instrument()
+    if "grpc_client" not in off:
+        GrpcInstrumentorClient(filter_=not_probe).instrument()
+    if "sqlalchemy" not in off:
+        # The instrumentation declares SQLAlchemy < 2.1 but works with 2.1's unchanged event API.
+        SQLAlchemyInstrumentor().instrument(skip_dep_check=True)
+    if "fastapi" not in off:
+        # One server span per HTTP request; the per-message "http send/receive" child spans
+        # would triple the gateway's span count and say nothing a server span does not.
+        FastAPIInstrumentor().instrument(exclude_spans=["receive", "send"])
 
 
 def shutdown() -> None:

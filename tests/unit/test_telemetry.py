@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -58,3 +59,13 @@ def test_health_and_reflection_calls_are_not_traced_and_work_is() -> None:
         assert not not_probe(details("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"))
         assert not_probe(details("/fundguard.claims.v1.ClaimsService/Analyze"))
         assert not_probe(details("/fundguard.claims.v1.ClaimsService/GetClaim"))
+
+
+def test_an_operator_can_switch_off_named_instrumentations(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", " sqlalchemy, fastapi ,")
+    assert telemetry.disabled_instrumentations() == {"sqlalchemy", "fastapi"}
+    monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "sqlalchemy,redis")
+    with pytest.raises(ValueError, match="redis"):
+        telemetry.disabled_instrumentations()
+    monkeypatch.delenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS")
+    assert telemetry.disabled_instrumentations() == set()
