@@ -20,12 +20,19 @@ def proto_files() -> list[Path]:
 
 def generate(out_dir: Path) -> list[Path]:
     """Write ``*_pb2.py``, ``*_pb2.pyi`` and ``*_pb2_grpc.py`` under ``out_dir``; return them."""
+    import grpc_tools
+    from google.rpc import status_pb2
     from grpc_tools import protoc  # dev dependency: only needed to regenerate
 
     files = [str(p.relative_to(PROTO_ROOT)) for p in proto_files()]
+    # The well-known types ship with grpc_tools; google/rpc/*.proto with googleapis-common-protos.
+    well_known = Path(grpc_tools.__file__).parent / "_proto"
+    googleapis = Path(status_pb2.__file__).parent.parent.parent
     args = [
         "protoc",
         f"-I{PROTO_ROOT}",
+        f"-I{well_known}",
+        f"-I{googleapis}",
         f"--python_out={out_dir}",
         f"--pyi_out={out_dir}",
         f"--grpc_python_out={out_dir}",

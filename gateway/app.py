@@ -32,6 +32,7 @@ from fundguard.runtime.errors import FieldViolation, InvalidArgument
 from fundguard.runtime.settings import Settings, SettingsError
 from gateway import national, problems
 from gateway.auth import Authenticator, Caller, Unauthenticated, may_see_institution
+from gateway.coalesce import AnalysisBatcher
 from gateway.config import GatewayConfig
 from gateway.limits import InflightGate, RateLimiter
 from gateway.problems import Problem
@@ -66,6 +67,7 @@ class Edge:
         self.limiter = RateLimiter(config.rate, config.burst)
         self.gate = InflightGate(config.max_inflight)
         self.upstreams = Upstreams(settings)
+        self.analyses = AnalysisBatcher(self.upstreams.claims, config.analysis_calls)
 
 
 def caller_of(request: Request) -> Caller:
@@ -231,6 +233,7 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
         return JSONResponse({"ready": all(status.values()), "upstreams": status},
                             status_code=200 if all(status.values()) else 503)
 
+    app.state.edge = edge  # for operators' tools and tests: the batcher, the limits
     add_national_route(app, edge)
     from gateway.rest import add_rest_routes
 
@@ -269,8 +272,7 @@ def add_national_route(app: FastAPI, edge: Edge) -> None:
         """(output, err_msg) for one checked envelope; ``nul_free`` when its body held no NUL."""
         infno = str(envelope["infno"])
         if infno in national.ANALYSIS_INFNOS:
-            reply = await call(up.claims.Analyze, national.analysis_request(envelope), deadline,
-                               "ClaimsService/Analyze", nul_checked=nul_free)
+            reply = await edge.analyses.analyze(national.analysis_request(envelope), deadline, nul_checked=nul_free)
             task_id = national._text(envelope["input"].get("data", {}).get("task_id"))
             return national.analysis_result(reply.findings, task_id), ""
         if infno == national.FEEDBACK_INFNO:

@@ -17,11 +17,12 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 from sqlalchemy.engine import Engine
 
 from fundguard.runtime import telemetry
 from fundguard.runtime.db import database_answers
-from fundguard.runtime.errors import InvalidArgument, NotFound, invalid_argument_status
+from fundguard.runtime.errors import error_status
 from fundguard.runtime.settings import Settings
 from fundguard.runtime.tls import server_credentials
 
@@ -55,12 +56,7 @@ def _guard(behaviour: Callable[..., Any], streaming_response: bool, method: str,
     record each call's metrics."""
 
     def fail(exc: Exception, context: grpc.ServicerContext) -> None:
-        if isinstance(exc, InvalidArgument):
-            context.abort_with_status(invalid_argument_status(exc))
-        if isinstance(exc, NotFound):
-            context.abort(grpc.StatusCode.NOT_FOUND, str(exc) or "not found")
-        log.exception("unhandled error in RPC")
-        context.abort(grpc.StatusCode.INTERNAL, "internal error; see the service log")
+        context.abort_with_status(rpc_status.to_status(error_status(exc, log)))
 
     if streaming_response:
 

@@ -1,4 +1,5 @@
 from fundguard.common.v1 import common_pb2 as _common_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -32,6 +33,34 @@ class AnalyzeResponse(_message.Message):
     claim_ids: _containers.RepeatedScalarFieldContainer[str]
     replayed: bool
     def __init__(self, findings: _Optional[_Iterable[_Union[_common_pb2.Finding, _Mapping]]] = ..., claim_ids: _Optional[_Iterable[str]] = ..., replayed: _Optional[bool] = ...) -> None: ...
+
+class AnalyzeBatchItem(_message.Message):
+    __slots__ = ("request", "traceparent")
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
+    request: AnalyzeRequest
+    traceparent: str
+    def __init__(self, request: _Optional[_Union[AnalyzeRequest, _Mapping]] = ..., traceparent: _Optional[str] = ...) -> None: ...
+
+class AnalyzeBatchRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[AnalyzeBatchItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[AnalyzeBatchItem, _Mapping]]] = ...) -> None: ...
+
+class AnalyzeOutcome(_message.Message):
+    __slots__ = ("response", "error")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    response: AnalyzeResponse
+    error: _status_pb2.Status
+    def __init__(self, response: _Optional[_Union[AnalyzeResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class AnalyzeBatchResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[AnalyzeOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[AnalyzeOutcome, _Mapping]]] = ...) -> None: ...
 
 class GetClaimRequest(_message.Message):
     __slots__ = ("claim_id",)

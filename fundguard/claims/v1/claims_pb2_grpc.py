@@ -39,6 +39,11 @@ class ClaimsServiceStub:
                 request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeRequest.SerializeToString,
                 response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeResponse.FromString,
                 _registered_method=True)
+        self.AnalyzeBatch = channel.unary_unary(
+                '/fundguard.claims.v1.ClaimsService/AnalyzeBatch',
+                request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeBatchRequest.SerializeToString,
+                response_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeBatchResponse.FromString,
+                _registered_method=True)
         self.GetClaim = channel.unary_unary(
                 '/fundguard.claims.v1.ClaimsService/GetClaim',
                 request_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetClaimRequest.SerializeToString,
@@ -132,6 +137,16 @@ class ClaimsServiceServicer:
     def Analyze(self, request, context):
         """Pre-event (3101) or in-event (3102) analysis: store the encounters, check the
         doctors' bindings and the rules, store and return the warnings.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnalyzeBatch(self, request, context):
+        """Several independent analyses in one call, answered in order, each exactly as Analyze
+        would answer it alone: the gateway gathers the 3101/3102 requests that arrive while
+        earlier ones are in flight, so one history read, one rules call, one bindings call and
+        one write serve them all. One item's failure is that item's answer, not the call's.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -256,6 +271,11 @@ def add_ClaimsServiceServicer_to_server(servicer, server):
                     request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeRequest.FromString,
                     response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeResponse.SerializeToString,
             ),
+            'AnalyzeBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnalyzeBatch,
+                    request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeBatchRequest.FromString,
+                    response_serializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeBatchResponse.SerializeToString,
+            ),
             'GetClaim': grpc.unary_unary_rpc_method_handler(
                     servicer.GetClaim,
                     request_deserializer=fundguard_dot_claims_dot_v1_dot_claims__pb2.GetClaimRequest.FromString,
@@ -369,6 +389,33 @@ class ClaimsService:
             '/fundguard.claims.v1.ClaimsService/Analyze',
             fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeRequest.SerializeToString,
             fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnalyzeBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fundguard.claims.v1.ClaimsService/AnalyzeBatch',
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeBatchRequest.SerializeToString,
+            fundguard_dot_claims_dot_v1_dot_claims__pb2.AnalyzeBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

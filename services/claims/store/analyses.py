@@ -1,11 +1,11 @@
 """Storage for real-time analysis (3101/3102): the few statements of each request, compiled once.
 
-A request reads twice (the stored answer of a replayed request id; the patients' history)
-and writes once: patients, claims, order lines, findings and the analysis record in one
-statement, so in one transaction and one round trip. Each table's rows travel as one JSON
-array read back with ``json_populate_recordset`` as the table's own row type, so a value
-is converted by the column's type exactly as a multi-row INSERT of it would be, and the
-SQL text never changes with the number of rows (SQLAlchemy would otherwise compile a
+A request, or a batch of them, reads twice (the stored answers of replayed request ids; the
+patients' history) and writes once: patients, claims, order lines, findings and the analysis
+records in one statement, so in one transaction and one round trip. Each table's rows travel
+as one JSON array read back with ``json_populate_recordset`` as the table's own row type, so
+a value is converted by the column's type exactly as a multi-row INSERT of it would be, and
+the SQL text never changes with the number of rows (SQLAlchemy would otherwise compile a
 multi-row VALUES statement afresh for every request). Every statement is also prepared on
 the server once per connection: parsing and planning the write each time cost PostgreSQL
 as much CPU as executing it.
@@ -87,7 +87,7 @@ def _json_rows(table: sa.Table, param: str, columns: Sequence[str]) -> sa.Select
     return sa.select(*(rows.c[c] for c in columns))
 
 
-def _write(with_analysis: bool) -> Prepared:
+def _write() -> Prepared:
     new_patients = insert(patients).from_select(PATIENT_COLUMNS, _json_rows(patients, "patients", PATIENT_COLUMNS))
     new_patients = new_patients.on_conflict_do_update(
         index_elements=[patients.c.patient_id],
@@ -108,21 +108,17 @@ def _write(with_analysis: bool) -> Prepared:
     )
     new_findings = (insert(findings).from_select(FINDING_COLUMNS, _json_rows(findings, "findings", FINDING_COLUMNS))
                     .on_conflict_do_nothing(index_elements=[findings.c.finding_id]))
+    # A request id answered twice at once (two gateways) keeps the first answer.
+    new_analyses = (insert(analyses).from_select(ANALYSIS_COLUMNS, _json_rows(analyses, "analyses", ANALYSIS_COLUMNS))
+                    .on_conflict_do_nothing(index_elements=[analyses.c.request_id]))
     # Data-modifying CTEs all run, referenced or not; the findings' foreign key to their
     # claim is checked at the end of the statement, when the claims are written.
-    ctes = [new_patients.cte("saved_patients"), new_claims.cte("saved_claims"), new_lines.cte("saved_lines")]
-    main: Any
-    if with_analysis:
-        ctes.append(new_findings.cte("saved_findings"))
-        main = (insert(analyses).values({c: sa.bindparam(c) for c in ANALYSIS_COLUMNS})
-                .on_conflict_do_nothing(index_elements=[analyses.c.request_id]))
-    else:
-        main = new_findings
-    return Prepared.of("claims_record_analysis" if with_analysis else "claims_record_findings", main.add_cte(*ctes))
+    ctes = [new_patients.cte("saved_patients"), new_claims.cte("saved_claims"), new_lines.cte("saved_lines"),
+            new_findings.cte("saved_findings")]
+    return Prepared.of("claims_record_analyses", new_analyses.add_cte(*ctes))
 
 
-WRITE_WITH_ANALYSIS = _write(True)
-WRITE_WITHOUT_ANALYSIS = _write(False)
+WRITE = _write()
 
 
 # The claim columns of a history row, in the order history_claims reads them; its line
@@ -153,8 +149,9 @@ def _history() -> Prepared:
 
 HISTORY = _history()
 HEAD_FIELDS = len(HISTORY_HEADS)
-STORED_ANSWER = Prepared.of("claims_stored_answer", sa.select(analyses.c.claim_ids, analyses.c.finding_ids)
-                            .where(analyses.c.request_id == sa.bindparam("request_id")))
+STORED_ANSWERS = Prepared.of("claims_stored_answers", sa.select(
+    analyses.c.request_id, analyses.c.claim_ids, analyses.c.finding_ids,
+).where(analyses.c.request_id == sa.any_(sa.bindparam("request_ids", type_=ARRAY(sa.Text)))))
 
 
 def _json_value(value: object) -> str:
@@ -189,10 +186,12 @@ def autocommit(engine: Engine) -> Iterator[Connection]:
                 dbapi.autocommit = False
 
 
-def stored_answer(conn: Connection, request_id: str) -> tuple[list[str], list[str]] | None:
-    """The claim ids and finding ids an analysis of ``request_id`` answered, if recorded."""
-    row = cast(tuple[Any, ...] | None, STORED_ANSWER.run(conn, {"request_id": request_id}).first())
-    return None if row is None else (list(row[0]), list(row[1]))
+def stored_answers(conn: Connection, request_ids: Sequence[str]) -> dict[str, tuple[list[str], list[str]]]:
+    """For each recorded request id: the claim ids and finding ids its analysis answered."""
+    if not request_ids:
+        return {}
+    rows = cast(Sequence[tuple[Any, ...]], STORED_ANSWERS.run(conn, {"request_ids": list(request_ids)}).all())
+    return {r[0]: (list(r[1]), list(r[2])) for r in rows}
 
 
 def history_claims(conn: Connection, patient_ids: Sequence[str], since: date, until: date,
@@ -215,23 +214,32 @@ def history_claims(conn: Connection, patient_ids: Sequence[str], since: date, un
     return out
 
 
-def record_analysis(conn: Connection, people: Sequence[PatientRecord], records: Sequence[ClaimRecord],
-                    found: Sequence[FindingRecord], moment: str, trace_id: str, traceparent: str,
-                    analysis: dict[str, Any] | None) -> None:
+@dataclass(frozen=True)
+class AnalysisRecord:
+    """What one real-time analysis saw and found, as stored: its patients and claims (with
+    the trace they arrived in), its findings and, for a request with an id, its answer."""
+
+    people: Sequence[PatientRecord]
+    records: Sequence[ClaimRecord]
+    found: Sequence[FindingRecord]
+    moment: str
+    trace_id: str
+    traceparent: str
+    analysis: dict[str, Any] | None = None
+
+
+def record_analyses(conn: Connection, batch: Sequence[AnalysisRecord]) -> None:
     """Upsert the patients, claims and order lines, insert the findings (a finding already
-    stored is left as it is) and, for a request with an id, the analysis record: one
-    statement, committed on its own (``conn`` in autocommit)."""
-    people_rows = [p.__dict__ for p in {p.patient_id: p for p in people}.values()]
+    stored is left as it is) and the analysis records of requests with an id: one statement
+    for the whole batch, committed on its own (``conn`` in autocommit). The analyses of a
+    batch share no claim (the caller splits those that do)."""
+    people_rows = [p.__dict__ for p in {p.patient_id: p for a in batch for p in a.people}.values()]
     claim_rows = [{k: v for k, v in r.__dict__.items() if k != "lines"}
-                  | {"trace_id": trace_id, "traceparent": traceparent} for r in records]
+                  | {"trace_id": a.trace_id, "traceparent": a.traceparent} for a in batch for r in a.records]
     line_rows = [{"claim_id": r.claim_id, "patient_id": r.patient_id, "institution_code": r.institution_code,
-                  **line.__dict__} for r in records for line in r.lines]
+                  **line.__dict__} for a in batch for r in a.records for line in r.lines]
     finding_rows = [{**f.__dict__, "line_ids": list(f.line_ids), "evidence": json.loads(f.evidence or "{}"),
-                     "moment": moment} for f in found]
-    params = {"patients": _dumps(people_rows), "claims": _dumps(claim_rows), "lines": _dumps(line_rows),
-              "findings": _dumps(finding_rows)}
-    write = WRITE_WITHOUT_ANALYSIS
-    if analysis is not None:
-        write = WRITE_WITH_ANALYSIS
-        params |= {k: analysis[k] for k in ANALYSIS_COLUMNS}
-    write.run(conn, params)
+                     "moment": a.moment} for a in batch for f in a.found]
+    analysis_rows = [{k: a.analysis[k] for k in ANALYSIS_COLUMNS} for a in batch if a.analysis is not None]
+    WRITE.run(conn, {"patients": _dumps(people_rows), "claims": _dumps(claim_rows), "lines": _dumps(line_rows),
+                     "findings": _dumps(finding_rows), "analyses": _dumps(analysis_rows)})

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from fundguard.claims.v1 import claims_pb2
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
-from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
+from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord
 from services.claims.domain.volumes import DoctorVolume
 from services.claims.metrics import count_findings
 from services.claims.steps import mark_claims
-from services.claims.store.analyses import autocommit, record_analysis, stored_answer
+from services.claims.store.analyses import AnalysisRecord, autocommit, record_analyses, stored_answers
 from services.claims.store.ingest import PartitionKeeper
 from services.claims.store.tables import (
     claims,
@@ -36,28 +36,30 @@ class ClaimsStore:
         self.engine = engine
         self.partitions = PartitionKeeper(engine)
 
-    def record_analysis(self, people: Sequence[PatientRecord], records: Sequence[ClaimRecord],
-                        found: Sequence[FindingRecord], moment: str, trace_id: str, traceparent: str,
-                        analysis: dict[str, Any] | None) -> None:
-        """Store what a real-time analysis saw and found (and, with a request id, its answer):
-        one statement, one transaction."""
-        count_findings(found, moment)
+    def record_analyses(self, batch: Sequence[AnalysisRecord]) -> None:
+        """Store what real-time analyses saw and found (and, with a request id, their
+        answers): one statement, one transaction for the whole batch."""
+        for a in batch:
+            count_findings(a.found, a.moment)
         with autocommit(self.engine) as conn:
-            record_analysis(conn, people, records, found, moment, trace_id, traceparent, analysis)
+            record_analyses(conn, batch)
 
-    def analysis(self, request_id: str, conn: Connection | None = None
-                 ) -> tuple[list[str], list[dict[str, Any]]] | None:
-        """The answer recorded for ``request_id``: its claim ids and its findings."""
-        if conn is None:
-            with autocommit(self.engine) as own:
-                return self.analysis(request_id, own)
-        answer = stored_answer(conn, request_id)
-        if answer is None:
-            return None
-        claim_ids, finding_ids = answer
-        rows = conn.execute(sa.select(findings).where(findings.c.finding_id.in_(finding_ids))
+    def analyses(self, request_ids: Sequence[str], conn: Connection
+                 ) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
+        """The answers recorded for those of ``request_ids`` that were seen: each one's claim
+        ids and findings (by claim and rule)."""
+        answers = stored_answers(conn, request_ids)
+        if not answers:
+            return {}
+        wanted = [f for _, finding_ids in answers.values() for f in finding_ids]
+        rows = conn.execute(sa.select(findings).where(findings.c.finding_id.in_(wanted))
                             .order_by(findings.c.claim_id, findings.c.rule_id)).mappings().all()
-        return claim_ids, [dict(r) for r in rows]
+        by_id = {r["finding_id"]: dict(r) for r in rows}
+        out = {}
+        for request_id, (claim_ids, finding_ids) in answers.items():
+            mine = set(finding_ids)
+            out[request_id] = (claim_ids, [row for f, row in by_id.items() if f in mine])
+        return out
 
     def claim(self, claim_id: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]],
                                             list[dict[str, Any]]] | None:

@@ -178,7 +178,8 @@ def test_one_statement_stores_the_rows_one_insert_per_table_stored(engine: Engin
         expected = snapshot(conn, *keys)
         tx.rollback()
     with store.autocommit(engine) as conn:
-        store.record_analysis(conn, people, records, found, "in", trace_id, traceparent, analysis)
+        store.record_analyses(conn, [store.AnalysisRecord(people, records, found, "in", trace_id, traceparent,
+                                                          analysis)])
     with engine.connect() as conn:
         got = snapshot(conn, *keys)
     assert got == expected
@@ -188,14 +189,49 @@ def test_one_statement_stores_the_rows_one_insert_per_table_stored(engine: Engin
     assert [f["explanation"] for f in got["findings"] if f["finding_id"] == old_finding.finding_id] == ["stored first"]
 
 
+def test_a_batch_of_analyses_stores_what_each_alone_stored(engine: Engine) -> None:
+    """Three analyses in one statement (two with request ids, one without; each in its own
+    trace) leave exactly the rows that writing each on its own leaves."""
+    tag = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    batch = []
+    for n in range(3):
+        pid, cid = f"PB{n}-{tag}", f"H32118100064-B{n}{tag}"
+        c = claim(cid, pid, [line(str(i), amount=Decimal(f"{n}.{i}5")) for i in range(1, 4)])
+        found = [finding(c, "R-SERVICE-SEX", ("1",), '{"sex": "2"}'), finding(c, "R-PRICE-CEILING", ("2", "3"), "")]
+        request_id = f"msg-{n}-{tag}" if n != 1 else ""
+        analysis = {"request_id": request_id, "moment": "pre", "trigger_scene": "1", "task_id": f"T{n}",
+                    "claim_ids": [cid], "finding_ids": [f.finding_id for f in found], "requested_at": now,
+                    "responded_at": now} if request_id else None
+        batch.append(store.AnalysisRecord([PatientRecord(pid, "", "1", date(1960, 1, n + 1), None, "310")], [c],
+                                          found, "pre", f"{n}" * 32, "00-" + f"{n}" * 32 + "-" + "e" * 16 + "-01",
+                                          analysis))
+    keys = ([a.people[0].patient_id for a in batch], [a.records[0].claim_id for a in batch],
+            [f.finding_id for a in batch for f in a.found])
+    expected = []
+    with engine.connect() as conn:
+        tx = conn.begin()
+        for a in batch:
+            reference_write(conn, a.people, a.records, a.found, a.moment, a.trace_id, a.traceparent, a.analysis)
+        expected = [snapshot(conn, *keys, a.analysis["request_id"] if a.analysis else "") for a in batch]
+        tx.rollback()
+    with store.autocommit(engine) as conn:
+        store.record_analyses(conn, batch)
+    with engine.connect() as conn:
+        got = [snapshot(conn, *keys, a.analysis["request_id"] if a.analysis else "") for a in batch]
+    assert got == expected
+    assert len(got[0]["claims"]) == 3 and len(got[0]["findings"]) == 6 and len(got[0]["analyses"]) == 1
+    assert [c["trace_id"] for c in got[0]["claims"]] == ["0" * 32, "1" * 32, "2" * 32]
+
+
 def test_a_finding_on_a_claim_not_written_fails_the_whole_statement(engine: Engine) -> None:
     """The foreign key is checked at the end of the one statement: nothing is half stored."""
     tag = uuid.uuid4().hex[:8]
     records = [claim(f"H32118100064-F{tag}", f"P-{tag}", [line("1")])]
     orphan = finding(claim(f"H32118100064-nowhere{tag}", f"P-{tag}", []), "R-X", ("1",), "{}")
     with pytest.raises(sa.exc.IntegrityError), store.autocommit(engine) as conn:
-        store.record_analysis(conn, [PatientRecord(f"P-{tag}", "", "", None, None, "")], records, [orphan],
-                              "pre", "", "", None)
+        store.record_analyses(conn, [store.AnalysisRecord(
+            [PatientRecord(f"P-{tag}", "", "", None, None, "")], records, [orphan], "pre", "", "")])
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).where(claims.c.claim_id == records[0].claim_id)).scalar() == 0
 
@@ -240,10 +276,10 @@ def test_the_write_is_prepared_once_per_connection(own_url: str) -> None:
             tag = uuid.uuid4().hex[:8]
             records = [claim(f"H32118100064-W{tag}", f"P-{tag}", [line("1")])]
             with store.autocommit(engine) as conn:
-                store.record_analysis(conn, [PatientRecord(f"P-{tag}", "", "", None, None, "")], records, [],
-                                      "pre", "", "", None)
+                store.record_analyses(conn, [store.AnalysisRecord(
+                    [PatientRecord(f"P-{tag}", "", "", None, None, "")], records, [], "pre", "", "")])
                 prepared = conn.exec_driver_sql("SELECT name FROM pg_prepared_statements").scalars().all()
-                assert prepared == [store.WRITE_WITHOUT_ANALYSIS.name]
+                assert prepared == [store.WRITE.name]
             with engine.connect() as conn:
                 assert conn.execute(sa.select(sa.func.count()).where(order_lines.c.claim_id == records[0].claim_id)
                                     ).scalar() == 1

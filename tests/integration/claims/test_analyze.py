@@ -17,7 +17,7 @@ from fundguard.common.v1 import common_pb2
 from fundguard.physician_codes.v1 import physician_codes_pb2_grpc
 from fundguard.rules.v1 import rules_pb2_grpc
 from services.claims.domain.model import ClaimRecord
-from services.claims.servicer import ClaimsServicer, read_cases
+from services.claims.servicer import Check, ClaimsServicer
 from services.claims.store.repository import ClaimsStore
 from tests.servers import serve
 
@@ -59,16 +59,21 @@ def test_history_of_the_look_back_window_is_loaded_for_rules(claims, engine) -> 
     upload(claims, patient, patient + "-later", "2028-04-20 08:00:00")   # after the request: not history
     upload(claims, "someone-else", "other-" + patient, "2028-03-20 08:00:00")
     request = claims_pb2.AnalyzeRequest(cases=[case(patient, patient + "-now", "2028-04-05")])
-    _, records = read_cases(request.cases)
+    # Analysed together with it, a check whose window reaches further back and later.
+    wider = claims_pb2.AnalyzeRequest(cases=[case("someone-else", "wide-" + patient, "2028-06-01"),
+                                             case("someone-else-2", "wide2-" + patient, "2027-12-20")])
+    check, other = Check(request), Check(wider)
+    records = check.parse()
+    assert records is not None and other.parse() is not None
     with grpc.insecure_channel("127.0.0.1:9") as nowhere:
         servicer = ClaimsServicer(ClaimsStore(engine), rules_pb2_grpc.RulesServiceStub(nowhere),
                                   physician_codes_pb2_grpc.PhysicianCodesServiceStub(nowhere))
-        cases = claims_pb2.AnalyzeRequest()
-        cases.CopyFrom(request)
         with engine.connect() as conn:
-            servicer._add_history(cases.cases, records, conn)
+            servicer._add_history([check, other], conn)
         servicer.audit.stop()
-    history = cases.cases[0].history
+    assert not request.cases[0].history  # the request itself is left as it came
+    assert [e.encounter_id for e in other.cases[0].history] == ["other-" + patient]
+    history = check.cases[0].history
     assert [e.encounter_id for e in history] == [patient + "-recent"]
     assert history[0].claim_id == f"{INST}-{patient}-recent" and history[0].invoice_no == f"INV-{patient}-recent"
     assert history[0].lines[0].service_date == "2028-03-20" and history[0].care_setting == "1"
@@ -188,3 +193,81 @@ def test_a_replayed_request_id_gets_the_stored_answer_and_the_orders_are_stored(
         ("2", "110200001", "2.5000", "3.1000", "7.75", "2028-04-06", patient)]
     assert (stored.moment, stored.trigger_scene, stored.claim_ids) == ("in", "1", first.claim_ids)
     assert stored.finding_ids == [f.finding_id for f in first.findings]
+
+
+def _world(tag: str) -> list[claims_pb2.AnalyzeRequest]:
+    """A burst of 3101/3102 requests as the gateway may gather them, named by ``tag``: two
+    patients, a second visit of the first (its history is the first visit), a retry of the
+    first request, a malformed request and one with a moment real time does not take."""
+    p1, p2 = f"P1{tag}", f"P2{tag}"
+    first = claims_pb2.AnalyzeRequest(request_id=f"m1{tag}", moment=common_pb2.MOMENT_PRE, trigger_scene="1",
+                                      cases=[case(p1, f"{p1}-a", "2028-05-02")])
+    second_visit = claims_pb2.AnalyzeRequest(moment=common_pb2.MOMENT_IN, cases=[case(p1, f"{p1}-b", "2028-05-03")])
+    # The same item twice within the look-back: a duplicate only with the first visit as history.
+    second_visit.cases[0].encounters[0].lines[0].item_code = first.cases[0].encounters[0].lines[0].item_code
+    other = claims_pb2.AnalyzeRequest(request_id=f"m2{tag}", moment=common_pb2.MOMENT_PRE,
+                                      cases=[case(p2, f"{p2}-a", "2028-05-02", item="110200001", price="8.00")])
+    malformed = claims_pb2.AnalyzeRequest(request_id=f"m3{tag}", moment=common_pb2.MOMENT_PRE,
+                                          cases=[case("", f"X{tag}", "2028-05-02")])
+    malformed.cases[0].encounters[0].lines[0].quantity = "two"
+    post = claims_pb2.AnalyzeRequest(moment=common_pb2.MOMENT_POST, cases=[case(f"P4{tag}", f"P4{tag}", "2028-05-02")])
+    return [first, second_visit, other, first, malformed, post]
+
+
+def _outcome(tag: str, reply: claims_pb2.AnalyzeResponse | grpc.RpcError) -> tuple[object, ...]:
+    """An answer with the world's tag taken out, comparable across worlds."""
+    if isinstance(reply, grpc.RpcError):
+        return ("error", reply.code().name, reply.details().replace(tag, "~"))
+    return ("ok", reply.replayed, tuple(c.replace(tag, "~") for c in reply.claim_ids),
+            tuple((f.rule_id, f.claim_id.replace(tag, "~"), tuple(f.line_ids), f.amount.amount, f.explanation,
+                   f.tier) for f in reply.findings))
+
+
+def test_a_batch_answers_each_request_as_analyze_answers_it_alone(claims) -> None:
+    alone_tag, batch_tag = "A" + uuid.uuid4().hex[:6], "B" + uuid.uuid4().hex[:6]
+    alone = []
+    for request in _world(alone_tag):
+        try:
+            alone.append(_outcome(alone_tag, claims.Analyze(request, timeout=20)))
+        except grpc.RpcError as exc:
+            alone.append(_outcome(alone_tag, exc))
+    parents = [f"00-{n:032x}-{n:016x}-01" for n in range(1, 7)]
+    reply = claims.AnalyzeBatch(claims_pb2.AnalyzeBatchRequest(items=[
+        claims_pb2.AnalyzeBatchItem(request=r, traceparent=p) for r, p in zip(_world(batch_tag), parents,
+                                                                                 strict=True)]), timeout=30)
+    together = []
+    for o in reply.outcomes:
+        if o.HasField("error"):
+            together.append(("error", grpc.StatusCode(next(c for c in grpc.StatusCode if c.value[0] == o.error.code)
+                                                      ).name, o.error.message.replace(batch_tag, "~")))
+        else:
+            together.append(_outcome(batch_tag, o.response))
+    assert together == alone
+    kinds = [o[0] for o in alone]
+    assert kinds == ["ok", "ok", "ok", "ok", "error", "error"]
+    assert alone[3][1] is True and alone[0][1] is False  # the retry is answered from storage
+    assert "cases[0].patient.patient_id" in str(alone[4]) and "quantity" in str(alone[4]) and "moment" in str(alone[5])
+    assert {"R-SERVICE-SEX"} <= {f[0] for f in alone[0][3]}  # type: ignore[union-attr]
+    # Each request's claims joined the trace the request came with.
+    stored = claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-P2{batch_tag}-a"), timeout=10)
+    assert stored.trace_id == f"{3:032x}"
+
+
+def test_a_batch_item_refused_downstream_fails_alone(claims) -> None:
+    """Rules refuse a request claims let through (history the caller sent, with a malformed
+    quantity): that item fails with rules' reason, naming the field as it would alone; the
+    other item of the batch is answered as usual."""
+    tag = uuid.uuid4().hex[:8]
+    good = claims_pb2.AnalyzeRequest(moment=common_pb2.MOMENT_PRE, cases=[case(f"G{tag}", f"G{tag}", "2028-05-02")])
+    bad = claims_pb2.AnalyzeRequest(moment=common_pb2.MOMENT_PRE, cases=[case(f"B{tag}", f"B{tag}", "2028-05-02")])
+    bad.cases[0].history.add().CopyFrom(case(f"B{tag}", f"B{tag}-old", "2028-04-02").encounters[0])
+    bad.cases[0].history[0].lines[0].quantity = "many"
+    with pytest.raises(grpc.RpcError) as alone:
+        claims.Analyze(bad, timeout=20)
+    reply = claims.AnalyzeBatch(claims_pb2.AnalyzeBatchRequest(items=[
+        claims_pb2.AnalyzeBatchItem(request=good), claims_pb2.AnalyzeBatchItem(request=bad)]), timeout=30)
+    assert reply.outcomes[0].HasField("response") and reply.outcomes[0].response.claim_ids == [f"{INST}-G{tag}"]
+    assert alone.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert reply.outcomes[1].error.code == alone.value.code().value[0]
+    assert reply.outcomes[1].error.message == alone.value.details()
+    assert "cases[0].history[0].lines[0].quantity" in reply.outcomes[1].error.message
