@@ -244,59 +244,59 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
                 c.parse()
         waiting = [c for c in checks if c.outcome is None]
         while waiting:
-            together, waiting = self._round(waiting, requested_at, context)
+            waiting = self._run_round(waiting, requested_at, context)
+        return checks
+
+    def _run_round(self, waiting: list[Check], requested_at: datetime, context: grpc.ServicerContext
+                   ) -> list[Check]:
+        """One round on one pooled connection (reads, then the write); the checks left for
+        the next round."""
+        alone: list[Check] = []
+        with autocommit(self.store.engine) as conn:
+            together, later = self._round(waiting, conn)
             if together:
                 try:
-                    self._check_together(together, requested_at, context)
+                    self._check_together(together, requested_at, context, conn)
                 except grpc.RpcError as exc:
                     if len(together) > 1 and exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                         # One check's data was refused downstream: answer each alone, so the
                         # refusal is that check's and the others' answers are unchanged.
-                        for c in together:
-                            c.outcome = None
-                            self._check_alone(c, requested_at, context)
+                        alone = together
                     else:
                         for c in together:
                             c.outcome = exc
-        return checks
+        for c in alone:
+            c.outcome, c.parsed = None, False  # its cases again as the request gave them
+            self._run_round([c], requested_at, context)
+        return later
 
-    def _check_alone(self, check: Check, requested_at: datetime, context: grpc.ServicerContext) -> None:
-        check.parsed = False  # its cases again as the request gave them, without history
-        together, _ = self._round([check], requested_at, context)
-        if together:
-            try:
-                self._check_together(together, requested_at, context)
-            except grpc.RpcError as exc:
-                check.outcome = exc
-
-    def _round(self, waiting: list[Check], requested_at: datetime, context: grpc.ServicerContext
-               ) -> tuple[list[Check], list[Check]]:
+    def _round(self, waiting: list[Check], conn: Connection) -> tuple[list[Check], list[Check]]:
         """Answer replayed request ids from storage, parse the rest, and take the checks that
         overlap none before them, with their history; return those and the ones left over."""
-        with autocommit(self.store.engine) as conn:
-            stored = self.store.analyses([c.request.request_id for c in waiting if c.request.request_id], conn)
-            together: list[Check] = []
-            later: list[Check] = []
-            taken: set[str] = set()
-            for c in waiting:
-                answer = stored.get(c.request.request_id) if c.request.request_id else None
-                if answer is not None:
-                    claim_ids, rows = answer
-                    c.outcome = claims_pb2.AnalyzeResponse(findings=[finding_to_proto(r) for r in rows],
-                                                           claim_ids=claim_ids, replayed=True)
-                    continue
-                if c.parse() is None:
-                    continue
-                keys = c.keys()
-                if keys & taken:
-                    later.append(c)
-                    continue
-                taken |= keys
-                together.append(c)
-            self._add_history(together, conn)
+        stored = self.store.analyses([c.request.request_id for c in waiting if c.request.request_id], conn)
+        together: list[Check] = []
+        later: list[Check] = []
+        taken: set[str] = set()
+        for c in waiting:
+            answer = stored.get(c.request.request_id) if c.request.request_id else None
+            if answer is not None:
+                claim_ids, rows = answer
+                c.outcome = claims_pb2.AnalyzeResponse(findings=[finding_to_proto(r) for r in rows],
+                                                       claim_ids=claim_ids, replayed=True)
+                continue
+            if c.parse() is None:
+                continue
+            keys = c.keys()
+            if keys & taken:
+                later.append(c)
+                continue
+            taken |= keys
+            together.append(c)
+        self._add_history(together, conn)
         return together, later
 
-    def _check_together(self, together: list[Check], requested_at: datetime, context: grpc.ServicerContext) -> None:
+    def _check_together(self, together: list[Check], requested_at: datetime, context: grpc.ServicerContext,
+                        conn: Connection) -> None:
         records = [r for c in together for r in c.records]
         verify = pc_pb.VerifyBindingsRequest()
         for r in records:
@@ -347,7 +347,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             batch.append(AnalysisRecord(c.people, c.records, found, c.moment, trace_id, traceparent, analysis))
             c.outcome = claims_pb2.AnalyzeResponse(findings=[finding_to_proto(f) for f in found],
                                                    claim_ids=[r.claim_id for r in c.records])
-        self.store.record_analyses(batch)
+        self.store.record_analyses(batch, conn)
         for c in together:
             c.end_span()
 

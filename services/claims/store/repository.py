@@ -18,7 +18,7 @@ from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord
 from services.claims.domain.volumes import DoctorVolume
 from services.claims.metrics import count_findings
 from services.claims.steps import mark_claims
-from services.claims.store.analyses import AnalysisRecord, autocommit, record_analyses, stored_answers
+from services.claims.store.analyses import AnalysisRecord, record_analyses, stored_answers
 from services.claims.store.ingest import PartitionKeeper
 from services.claims.store.tables import (
     claims,
@@ -36,13 +36,12 @@ class ClaimsStore:
         self.engine = engine
         self.partitions = PartitionKeeper(engine)
 
-    def record_analyses(self, batch: Sequence[AnalysisRecord]) -> None:
+    def record_analyses(self, batch: Sequence[AnalysisRecord], conn: Connection) -> None:
         """Store what real-time analyses saw and found (and, with a request id, their
-        answers): one statement, one transaction for the whole batch."""
+        answers): one statement, one transaction for the whole batch (``conn`` in autocommit)."""
         for a in batch:
             count_findings(a.found, a.moment)
-        with autocommit(self.engine) as conn:
-            record_analyses(conn, batch)
+        record_analyses(conn, batch)
 
     def analyses(self, request_ids: Sequence[str], conn: Connection
                  ) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
