@@ -41,6 +41,7 @@ DEFAULT_CODE_PATTERN = r"^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,4})?(x[0-9]{3})?$"
 # screened rather than judged on different numbers.
 _SCALES = {"quantity": 4, "unit_price": 4, "amount": 2}
 _Q = {4: Decimal("0.0001"), 2: Decimal("0.01")}
+_LIMIT = {scale: Decimal(10) ** (18 - scale) for scale in _Q}  # what a NUMERIC(18, scale) column holds
 
 
 class Line:
@@ -186,7 +187,7 @@ def _exact(value: Decimal | None, scale: int) -> bool:
     if value is None:
         return True
     try:
-        return value == value.quantize(_Q[scale]) and abs(value) < Decimal(10) ** (18 - scale)
+        return value == value.quantize(_Q[scale]) and abs(value) < _LIMIT[scale]
     except InvalidOperation:
         return False
 
