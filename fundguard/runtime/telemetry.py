@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.context import Context
@@ -34,6 +34,9 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from fastapi.telemetry import TelemetryConfig
 
 # The attribute registry (docs/telemetry.md): every Fundguard-specific span attribute.
 CLAIM_ID = "fundguard.claim_id"
@@ -380,7 +383,6 @@ def disabled_instrumentations() -> set[str]:
 
 
 def _instrument() -> None:
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, GrpcInstrumentorServer
 
     off = disabled_instrumentations()
@@ -392,10 +394,20 @@ def _instrument() -> None:
         # Our own lean statement spans, not opentelemetry-instrumentation-sqlalchemy: the same
         # span per statement without the library's per-checkout work (see StatementSpans).
         StatementSpans().listen()
-    if "fastapi" not in off:
-        # One server span per HTTP request; the per-message "http send/receive" child spans
-        # would triple the gateway's span count and say nothing a server span does not.
-        FastAPIInstrumentor().instrument(exclude_spans=["receive", "send"])
+
+
+def fastapi_telemetry() -> TelemetryConfig:
+    """The gateway's ``FastAPI(telemetry=...)``: FastAPI's own telemetry, in place of
+    opentelemetry-instrumentation-fastapi, which cost twice as much CPU per request (~200
+    against ~110 us). One SERVER span per HTTP request named "<method> <route>" (as before),
+    with the stable HTTP attributes (``http.request.method``, ``http.route``,
+    ``http.response.status_code``, ``url.path``...), and the ``http.server.request.duration``
+    and ``http.server.active_requests`` metrics. No span per dependency, endpoint or
+    serialisation step (``operation_spans``), and no OpenTelemetry log records: failures are
+    in our own JSON log. Off with OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=fastapi; with
+    OTEL_SDK_DISABLED no provider is installed, which FastAPI takes as off."""
+    on = "fastapi" not in disabled_instrumentations()
+    return {"tracing": on, "metrics": on, "logs": False, "operation_spans": False}
 
 
 def shutdown() -> None:
