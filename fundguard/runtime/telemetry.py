@@ -382,12 +382,23 @@ def disabled_instrumentations() -> set[str]:
     return named
 
 
-def _instrument() -> None:
-    from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, GrpcInstrumentorServer
+_grpc_server_spans = False
 
+
+def traces_grpc_server() -> bool:
+    """Whether gRPC servers made from now on trace each RPC (setup ran, telemetry on, and
+    grpc_server not switched off)."""
+    return _grpc_server_spans
+
+
+def _instrument() -> None:
+    from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient
+
+    global _grpc_server_spans
     off = disabled_instrumentations()
-    if "grpc_server" not in off:
-        GrpcInstrumentorServer(filter_=not_probe).instrument()
+    # gRPC servers: the span is made by our own interceptor (fundguard.runtime.server.RpcSpans),
+    # which every service has anyway, not by a second interceptor of the library's.
+    _grpc_server_spans = "grpc_server" not in off
     if "grpc_client" not in off:
         GrpcInstrumentorClient(filter_=not_probe).instrument()
     if "sqlalchemy" not in off:
