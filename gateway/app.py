@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fundguard.runtime import telemetry
 from fundguard.runtime.db import create_engine
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
 from fundguard.runtime.settings import Settings, SettingsError
@@ -174,6 +175,7 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
 
     app = FastAPI(
         lifespan=lifespan,
+        telemetry=telemetry.fastapi_telemetry(),
         title="Fundguard gateway", version="1.0.0",
         description=(
             "The national interface (`POST /fsi/api/rsfComIfsService/callService`) and REST access to "

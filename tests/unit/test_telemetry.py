@@ -69,3 +69,32 @@ def test_an_operator_can_switch_off_named_instrumentations(monkeypatch: pytest.M
         telemetry.disabled_instrumentations()
     monkeypatch.delenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS")
     assert telemetry.disabled_instrumentations() == set()
+
+
+def test_the_gateway_uses_fastapis_own_telemetry_without_operation_spans(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    monkeypatch.delenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", raising=False)
+    config = telemetry.fastapi_telemetry()
+    assert config["tracing"] and config["metrics"] and not config["operation_spans"] and not config["logs"]
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = FastAPI(telemetry={**config, "tracer_provider": provider})
+
+    @app.post("/fsi/api/rsfComIfsService/callService")
+    def call() -> dict[str, int]:
+        return {"infcode": 0}
+
+    with TestClient(app) as client:
+        assert client.post("/fsi/api/rsfComIfsService/callService").status_code == 200
+    # One server span per request, as the e2e trace tests expect it; nothing per operation.
+    [span] = exporter.get_finished_spans()
+    assert span.name == "POST /fsi/api/rsfComIfsService/callService"
+    assert span.attributes is not None and span.attributes["http.response.status_code"] == 200
+
+    monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "fastapi")
+    off = telemetry.fastapi_telemetry()
+    assert not off["tracing"] and not off["metrics"]
