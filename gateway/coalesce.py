@@ -50,7 +50,7 @@ class AnalysisBatcher:
     ``max_items`` and ``max_lines`` (the rules service judges requests of up to 1,000 lines
     on its fast path)."""
 
-    def __init__(self, claims: claims_pb2_grpc.ClaimsServiceStub, in_flight: int = 2,
+    def __init__(self, claims: claims_pb2_grpc.ClaimsServiceStub, in_flight: int = 1,
                  max_items: int = 32, max_lines: int = 1000) -> None:
         self.claims = claims
         self.in_flight_limit = in_flight

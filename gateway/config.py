@@ -34,7 +34,7 @@ class GatewayConfig:
     max_deadline: float = 60.0             # what a caller may ask for with x-fundguard-timeout
     caller_cache_seconds: float = 5.0
     workers: int = 1
-    analysis_calls: int = 2                # 3101/3102 calls to claims in flight; others wait and go together
+    analysis_calls: int = 1                # 3101/3102 calls to claims in flight; others wait and go together
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""                # set: client certificates are requested and checked
@@ -54,7 +54,7 @@ class GatewayConfig:
             max_deadline=_number(env, p + "MAX_DEADLINE", 60, 0.01, 3600),
             caller_cache_seconds=_number(env, p + "CALLER_CACHE_SECONDS", 5, 0, 3600),
             workers=int(_number(env, p + "WORKERS", 1, 1, 64)),
-            analysis_calls=int(_number(env, p + "ANALYSIS_CALLS", 2, 1, 64)),
+            analysis_calls=int(_number(env, p + "ANALYSIS_CALLS", 1, 1, 64)),
             tls_cert=env.get(p + "TLS_CERT", ""), tls_key=env.get(p + "TLS_KEY", ""),
             tls_client_ca=env.get(p + "TLS_CLIENT_CA", ""),
         )
