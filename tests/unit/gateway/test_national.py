@@ -76,6 +76,27 @@ def test_analysis_request_from_the_national_shape(infno: str, moment: int) -> No
         o["rx_id"], o["hilist_code"], o["drord_dr_codg"], national._text(o["sumamt"]))
 
 
+def test_analysis_values_that_are_not_text_are_converted_as_text() -> None:
+    """Numbers (amounts as Decimals, to the cent), booleans and nulls where the national
+    shape has text; a missing amount still sends an (empty) Money."""
+    body = sample_3101()
+    e = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+    e["medfee_sumamt"] = Decimal("120.50")
+    e.pop("hifp_payamt", None)
+    e["fsi_order_dtos"] = [{"rx_id": 7, "hilist_code": None, "hilist_name": True, "hilist_lv": False,
+                            "cnt": Decimal("2"), "pric": Decimal("10.10"), "sumamt": Decimal("1E+1"),
+                            "drord_begn_date": None}]
+    enc = national.analysis_request(body).cases[0].encounters[0]
+    assert enc.total_amount.amount == "120.50" and enc.HasField("fund_paid") and enc.fund_paid.amount == ""
+    line = enc.lines[0]
+    assert (line.line_id, line.item_code, line.item_name, line.item_class, line.quantity) == ("7", "", "1", "0", "2")
+    assert (line.unit_price.amount, line.amount.amount) == ("10.10", "10")
+    assert line.service_date == e["adm_date"][:10]
+    e["fsi_order_dtos"] = [{"rx_id": "1"}]
+    line = national.analysis_request(body).cases[0].encounters[0].lines[0]
+    assert line.HasField("unit_price") and line.HasField("amount") and line.unit_price.amount == ""
+
+
 def test_analysis_shape_errors_are_named() -> None:
     with pytest.raises(InvalidArgument) as exc:
         national.analysis_request(envelope("3101", {"data": {"patient_dtos": [1, {"fsi_encounter_dtos": "x"}],
