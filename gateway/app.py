@@ -9,12 +9,10 @@ roles may use them; anything not granted is denied.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import time
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -314,8 +312,7 @@ def add_national_route(app: FastAPI, edge: Edge) -> None:
         except BodyTooLarge as exc:
             return answer(413, None, str(exc))
         try:
-            # Decimals, not floats: amounts must survive to the cent.
-            body = json.loads(raw, parse_float=Decimal)
+            body = national.parse_body(raw)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             return answer(400, None, f"body: not valid JSON ({exc})")
         try:

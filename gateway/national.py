@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from fundguard.claims.v1 import claims_pb2
 from fundguard.common.v1 import common_pb2
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
@@ -36,6 +38,27 @@ def _text(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+# Decimals, not floats: amounts must survive to the cent. msgspec hands each number with a
+# fraction or exponent over as its literal text, as json's parse_float does.
+_decode = msgspec.json.Decoder(float_hook=Decimal).decode
+# Below this many '[' and '{' no body can nest deep enough for either parser's recursion
+# limit (both near 1,000 levels, minus the stack below them), so the two agree.
+_SHALLOW = 500
+
+
+def parse_body(raw: bytes) -> Any:
+    """The request body as JSON, exactly as ``json.loads(raw, parse_float=Decimal)`` reads
+    it: same values, same errors. msgspec parses in half the time, but is stricter (no NaN,
+    BOM, UTF-16 or lone surrogates) and words its errors differently: whatever it refuses,
+    and any body that could nest deeply, goes to the standard library, which decides."""
+    if raw.count(b"[") + raw.count(b"{") < _SHALLOW:
+        try:
+            return _decode(raw)
+        except (ValueError, RecursionError):
+            pass
+    return json.loads(raw, parse_float=Decimal)
 
 
 def check_envelope(body: Any) -> dict[str, Any]:

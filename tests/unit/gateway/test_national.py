@@ -47,6 +47,55 @@ def test_response_envelope_shape() -> None:
     assert len(ok["respond_time"]) == 19 and ok["respond_time"][4] == "-"
 
 
+def _loads(raw: bytes) -> tuple[str, Any]:
+    try:
+        return "ok", json.loads(raw, parse_float=Decimal)
+    except (ValueError, RecursionError) as exc:
+        return "error", (type(exc), str(exc))
+
+
+def _parse(raw: bytes) -> tuple[str, Any]:
+    try:
+        return "ok", national.parse_body(raw)
+    except (ValueError, RecursionError) as exc:
+        return "error", (type(exc), str(exc))
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": 10.10, "b": 1e3, "c": -0.0, "d": 1.0E+2, "e": 12345678901234567890123, "f": 0.1e-400}',
+    b'{"a": 1, "b": 2, "a": 3}', b' \t\r\n[]\n', b'"\\uD83D\\uDE00"', '{"名": "汉字"}'.encode(),
+    b'{"a": "\\u0000"}', b'{"a": NaN, "b": Infinity}', b'\xef\xbb\xbf{}', '{"a": "汉字"}'.encode("utf-16"),
+    b'"\\ud800"', b'"\xed\xa0\x80"', b'"\xff"', b'{"a": 1}x', b'[1,]', b'01', b'.5', b'', b'nul', b'"\\u12"',
+    b'{"a": "\x01"}', b"1" * 5000, b"[" * 400 + b"]" * 400, b"[" * 3000 + b"]" * 3000,
+], ids=lambda raw: repr(raw[:24]))
+def test_the_body_is_read_exactly_as_the_standard_library_reads_it(raw: bytes) -> None:
+    """Same values (Decimals to the last digit, same key order), same errors, word for word:
+    the national err_msg quotes the parser's message."""
+    expected, got = _loads(raw), _parse(raw)
+    assert repr(got) == repr(expected)
+
+
+def test_deep_bodies_fail_as_the_standard_library_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where a parser's recursion limit lies depends on the stack below it, and msgspec's
+    lies a few levels deeper than the standard library's: at every depth around both,
+    parse_body answers as the standard library alone would in its place."""
+    bodies = [raw for depth in range(850, 1001)
+              for raw in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth)]
+    got = [_parse(raw)[0] for raw in bodies]
+
+    def refuse(raw: bytes) -> Any:
+        raise ValueError("msgspec left out")
+
+    monkeypatch.setattr(national, "_decode", refuse)
+    assert got == [_parse(raw)[0] for raw in bodies]
+
+
+def test_amounts_in_a_parsed_body_are_exact() -> None:
+    body = national.parse_body(b'{"sumamt": 0.1, "pric": 1234567890123456.78}')
+    assert body == {"sumamt": Decimal("0.1"), "pric": Decimal("1234567890123456.78")}
+    assert national._text(body["pric"]) == "1234567890123456.78"
+
+
 # --- 3101 / 3102 ------------------------------------------------------------------------------
 
 def sample_3101() -> dict[str, Any]:
