@@ -282,7 +282,10 @@ class NonceStore:
             while self._waiters:
                 waiter = self._waiters.popleft()
                 if not waiter.done():
-                    waiter.get_loop().call_soon_threadsafe(self._hand, waiter, conn)
+                    try:
+                        waiter.get_loop().call_soon_threadsafe(self._hand, waiter, conn)
+                    except RuntimeError:  # its event loop is closed: it waits no more
+                        continue
                     return
             if conn is None:
                 self._open -= 1
