@@ -9,15 +9,12 @@ roles may use them; anything not granted is denied.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import time
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 
-import anyio
 import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,7 +35,7 @@ from gateway.config import GatewayConfig
 from gateway.limits import InflightGate, RateLimiter
 from gateway.problems import Problem
 from gateway.secrets import TokenCipher, load_key
-from gateway.store.repository import CallerStore, NonceStore
+from gateway.store.repository import CallerStore, NonceStore, StoreUnavailable
 from gateway.upstreams import DeadlinePassed, Upstreams, call
 
 log = logging.getLogger(__name__)
@@ -63,7 +60,8 @@ class Edge:
         self.config = config
         self.engine = engine
         self.callers = CallerStore(engine, cipher)
-        self.auth = Authenticator(self.callers, NonceStore(engine), config.timestamp_window,
+        self.nonces = NonceStore(engine.url.render_as_string(hide_password=False))
+        self.auth = Authenticator(self.callers, self.nonces, config.timestamp_window,
                                   config.caller_cache_seconds)
         self.limiter = RateLimiter(config.rate, config.burst)
         self.gate = InflightGate(config.max_inflight)
@@ -117,13 +115,12 @@ class EdgeMiddleware:
         try:
             state = scope.setdefault("state", {})
             try:
-                caller = await anyio.to_thread.run_sync(
-                    self.edge.auth.authenticate, headers, state.get("tls_client_subject"))
+                caller = await self.edge.auth.authenticate(headers, state.get("tls_client_subject"))
             except Unauthenticated as exc:
                 await self._refuse(scope, receive, send, 401, str(exc))
                 return
-            except SQLAlchemyError:
-                log.warning("caller store unavailable", exc_info=True)
+            except (SQLAlchemyError, StoreUnavailable):
+                log.warning("caller or nonce store unavailable", exc_info=True)
                 await self._refuse(scope, receive, send, 503, "authentication is unavailable; retry shortly",
                                    {"Retry-After": "1"})
                 return
@@ -163,8 +160,9 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
     if engine is None:
         if not settings.database_url:
             raise SettingsError("DATABASE_URL is not set: the gateway keeps callers and nonces in PostgreSQL")
-        # No ping per checkout: that would double the round trips of the nonce check. A
-        # connection the server dropped fails one request (503) and is replaced.
+        # Callers read on a cache miss; nonces have connections of their own (NonceStore). No
+        # ping per checkout: a connection the server dropped fails one request (503) and is
+        # replaced.
         engine = create_engine(settings.database_url, pool_size=20, max_overflow=20, pool_pre_ping=False,
                                pool_recycle=1800)
     edge = Edge(settings, config, engine, TokenCipher(key if key is not None else load_key()))
@@ -172,6 +170,7 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         edge.upstreams.close()
+        edge.nonces.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -317,8 +316,7 @@ def add_national_route(app: FastAPI, edge: Edge) -> None:
         except BodyTooLarge as exc:
             return answer(413, None, str(exc))
         try:
-            # Decimals, not floats: amounts must survive to the cent.
-            body = json.loads(raw, parse_float=Decimal)
+            body = national.parse_body(raw)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             return answer(400, None, f"body: not valid JSON ({exc})")
         try:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import anyio
+
 from gateway.store.repository import CallerRecord, CallerStore, NonceStore
 
 HEADER_CALLER = "x-tif-paasid"
@@ -76,6 +78,7 @@ class Authenticator:
 
     Callers are cached for ``cache_seconds``: a rotation or revocation reaches every replica
     within that time. Nonces are never cached: the database decides, for all replicas.
+    Runs in the event loop; only a caller not in the cache is read in a worker thread.
     """
 
     def __init__(self, callers: CallerStore, nonces: NonceStore, window: float = 300.0,
@@ -88,23 +91,23 @@ class Authenticator:
         self._cache: dict[str, tuple[float, CallerRecord | None]] = {}
         self._lock = threading.Lock()
 
-    def _lookup(self, key: str, load: Callable[[], CallerRecord | None]) -> CallerRecord | None:
+    async def _lookup(self, key: str, load: Callable[[], CallerRecord | None]) -> CallerRecord | None:
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and now - hit[0] < self.cache_seconds:
             return hit[1]
-        record = load()
+        record = await anyio.to_thread.run_sync(load)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[key] = (now, record)
         return record
 
-    def authenticate(self, headers: Mapping[str, str], cert_subject: str | None = None) -> Caller:
+    async def authenticate(self, headers: Mapping[str, str], cert_subject: str | None = None) -> Caller:
         caller_id = headers.get(HEADER_CALLER, "")
         if not caller_id and cert_subject:
-            record = self._lookup("cert:" + cert_subject, lambda: self.callers.by_cert_subject(cert_subject))
+            record = await self._lookup("cert:" + cert_subject, lambda: self.callers.by_cert_subject(cert_subject))
             if record is None or record.revoked:
                 raise Unauthenticated("the client certificate is not registered for a caller")
             return Caller(record.caller_id, record.role, record.scope)
@@ -118,13 +121,13 @@ class Authenticator:
         ts = check_timestamp(ts_text, self.clock(), self.window)
         if len(nonce) > MAX_NONCE or not nonce.isprintable():
             raise Unauthenticated(f"{HEADER_NONCE} must be at most {MAX_NONCE} printable characters")
-        record = self._lookup("id:" + caller_id, lambda: self.callers.get(caller_id))
+        record = await self._lookup("id:" + caller_id, lambda: self.callers.get(caller_id))
         # Unknown caller, revoked caller and wrong signature all read the same: no oracle.
         if record is None or record.revoked or not signature_matches(record, ts_text, nonce, given):
             raise Unauthenticated("the signature does not match")
         # Only after the signature holds, so that forgeries cannot burn real callers' nonces.
         expires = datetime.fromtimestamp(ts + self.window + 1, UTC)
-        if not self.nonces.use(caller_id, nonce, expires):
+        if not await self.nonces.use(caller_id, nonce, expires):
             raise Unauthenticated(f"{HEADER_NONCE} was already used: a replayed request")
         return Caller(record.caller_id, record.role, record.scope)
 

@@ -25,6 +25,11 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def libpq_url(url: str) -> str:
+    """The URL as libpq (plain psycopg2) reads it: without SQLAlchemy's driver name."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
@@ -95,7 +100,7 @@ def temporary_database(server_url: str | None, prefix: str = "fg_tmp") -> Iterat
     import psycopg2
 
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False))
+    admin = psycopg2.connect(libpq_url(server_url))
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg2
+import psycopg2.extensions
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
+from fundguard.runtime.db import libpq_url
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from gateway.secrets import TokenCipher, new_token
 from gateway.store.tables import callers, nonces
 
+log = logging.getLogger(__name__)
 ROLES = ("platform", "institution", "agency", "auditor", "admin", "public")
 AGENCIES = ("police", "health", "market", "discipline")
 
@@ -120,33 +128,191 @@ class CallerStore:
         return self._record(row) if row is not None else None
 
 
-_USE_NONCE = (f"SET LOCAL synchronous_commit TO OFF; INSERT INTO {nonces.fullname} (caller_id, nonce, expires_at) "
-              "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING")
+class StoreUnavailable(Exception):
+    """The nonce store could not answer: the request is refused with 503, not 401."""
+
+
+# One connection setting and two statements prepared once per connection. A nonce commits
+# without waiting for the WAL flush (synchronous_commit off, on connections that do nothing
+# else): a nonce costs no disk wait on the request path. The price is that a database crash
+# can forget the last fraction of a second of nonces, so a request captured in that instant
+# could be replayed once within its timestamp window.
+_SETUP = ("SET synchronous_commit TO OFF; "
+          f"PREPARE gateway_use_nonce (text, text, timestamptz) AS INSERT INTO {nonces.fullname} "
+          "(caller_id, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING; "
+          f"PREPARE gateway_purge_nonces AS DELETE FROM {nonces.fullname} WHERE expires_at < now()")
+APPLICATION_NAME = "fundguard-gateway-nonces"  # how an operator tells these connections apart
+_USE = "EXECUTE gateway_use_nonce (%s, %s, %s)"
+_PURGE = "EXECUTE gateway_purge_nonces"
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():  # the reader may fire again before the waiting task has resumed
+        fut.set_result(None)
+
+
+async def _ready(conn: Any) -> None:
+    """Wait, in the event loop, until the asynchronous connection has finished its work."""
+    loop = asyncio.get_running_loop()
+    while True:
+        state = conn.poll()
+        if state == psycopg2.extensions.POLL_OK:
+            return
+        fd = conn.fileno()  # may change while connecting: read it each time
+        fut: asyncio.Future[None] = loop.create_future()
+        if state == psycopg2.extensions.POLL_READ:
+            loop.add_reader(fd, _wake, fut)
+            try:
+                await fut
+            finally:
+                loop.remove_reader(fd)
+        elif state == psycopg2.extensions.POLL_WRITE:
+            loop.add_writer(fd, _wake, fut)
+            try:
+                await fut
+            finally:
+                loop.remove_writer(fd)
+        else:
+            raise psycopg2.OperationalError(f"unexpected poll state {state}")
 
 
 class NonceStore:
-    """A nonce is accepted once per caller, across every replica: the primary key decides."""
+    """A nonce is accepted once per caller, across every replica: the primary key decides.
 
-    def __init__(self, engine: Engine, cleanup_every: float = 30.0) -> None:
-        self.engine = engine
+    The insert is the one database statement of every authenticated request, so it skips
+    everything between the event loop and PostgreSQL: asynchronous psycopg2 connections
+    (autocommit, waited on by the event loop itself, no worker thread), a statement
+    prepared once per connection, no SQLAlchemy and no ping before use. A connection that
+    fails is dropped and the request answered 503; the next request opens a new one.
+    """
+
+    def __init__(self, database_url: str, max_connections: int = 20, cleanup_every: float = 30.0) -> None:
+        self.dsn = libpq_url(database_url)
+        self.max_connections = max_connections
         self.cleanup_every = cleanup_every
         self._last_cleanup = 0.0
+        self._idle: list[Any] = []
+        self._open = 0
+        # Requests waiting for a connection: each gets one handed over, or None (a slot was
+        # freed: open a connection yourself). Futures of any event loop, hence the lock.
+        self._waiters: deque[asyncio.Future[Any]] = deque()
+        self._lock = threading.Lock()
 
-    def use(self, caller_id: str, nonce: str, expires_at: datetime) -> bool:
-        """True the first time (caller, nonce) is seen; False for a replay.
-
-        The commit does not wait for the WAL flush (synchronous_commit off, for this
-        transaction only): a nonce costs no disk wait on the request path. The price is that
-        a database crash can forget the last fraction of a second of nonces, so a request
-        captured in that instant could be replayed once within its timestamp window.
-        """
-        with self.engine.begin() as conn:
-            fresh = conn.exec_driver_sql(_USE_NONCE, (caller_id, nonce, expires_at)).rowcount == 1
-            if time.monotonic() - self._last_cleanup > self.cleanup_every:
-                self._last_cleanup = time.monotonic()
-                conn.execute(nonces.delete().where(nonces.c.expires_at < sa.func.now()))
+    async def use(self, caller_id: str, nonce: str, expires_at: datetime) -> bool:
+        """True the first time (caller, nonce) is seen; False for a replay."""
+        try:
+            conn = await self._acquire()
+        except psycopg2.Error as exc:
+            raise StoreUnavailable("the nonce store cannot be reached") from exc
+        try:
+            cur = conn.cursor()
+            cur.execute(_USE, (caller_id, nonce, expires_at))
+            await _ready(conn)
+            fresh = cur.rowcount == 1
+        except psycopg2.Error as exc:
+            self._discard(conn)
+            raise StoreUnavailable("the nonce store failed") from exc
+        except BaseException:
+            self._discard(conn)  # cancelled mid-statement: the connection's state is unknown
+            raise
+        if time.monotonic() - self._last_cleanup > self.cleanup_every:
+            self._last_cleanup = time.monotonic()
+            try:
+                cur.execute(_PURGE)
+                await _ready(conn)
+            except BaseException as exc:
+                # The nonce is committed already; a failed purge is retried later.
+                self._discard(conn)
+                if not isinstance(exc, psycopg2.Error):
+                    raise
+                log.warning("purging expired nonces failed", exc_info=True)
+                return fresh
+        self._give_back(conn)
         return fresh
 
+    async def _acquire(self) -> Any:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            if self._open < self.max_connections:
+                self._open += 1
+                waiter = None
+            else:
+                waiter = loop.create_future()
+                self._waiters.append(waiter)
+        if waiter is not None:
+            try:
+                conn = await waiter
+            except BaseException:
+                with self._lock:
+                    if waiter in self._waiters:
+                        self._waiters.remove(waiter)
+                if waiter.done() and not waiter.cancelled():
+                    self._give_back(waiter.result())  # handed over, then cancelled before resuming
+                raise
+            if conn is not None:
+                return conn
+        try:
+            return await self._connect()
+        except BaseException:
+            self._give_back(None)
+            raise
+
+    async def _connect(self) -> Any:
+        conn = psycopg2.connect(self.dsn, async_=True, application_name=APPLICATION_NAME)
+        try:
+            await _ready(conn)
+            cur = conn.cursor()  # kept: psycopg2 polls through the cursor of the running statement
+            cur.execute(_SETUP)
+            await _ready(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _discard(self, conn: Any) -> None:
+        conn.close()
+        self._give_back(None)
+
+    def _give_back(self, conn: Any) -> None:
+        """A connection (or, as None, the slot of one that is gone) to the next waiter, else
+        to the idle list."""
+        with self._lock:
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if not waiter.done():
+                    try:
+                        waiter.get_loop().call_soon_threadsafe(self._hand, waiter, conn)
+                    except RuntimeError:  # its event loop is closed: it waits no more
+                        continue
+                    return
+            if conn is None:
+                self._open -= 1
+            else:
+                self._idle.append(conn)
+
+    def _hand(self, waiter: asyncio.Future[Any], conn: Any) -> None:
+        if waiter.done():  # cancelled in the meantime: pass it on
+            self._give_back(conn)
+        else:
+            waiter.set_result(conn)
+
+    def close(self) -> None:
+        """Close the idle connections (at shutdown)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+        for conn in idle:
+            conn.close()
+
     def purge_expired(self) -> int:
-        with self.engine.begin() as conn:
-            return int(conn.execute(nonces.delete().where(nonces.c.expires_at < sa.func.now())).rowcount)
+        """Delete expired nonces now (the requests do it every ``cleanup_every`` seconds)."""
+        conn = psycopg2.connect(self.dsn)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(f"DELETE FROM {nonces.fullname} WHERE expires_at < now()")
+                return int(cur.rowcount)
+        finally:
+            conn.close()

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import psycopg2
 import pytest
+from fastapi.testclient import TestClient
 
+from fundguard.runtime.db import create_engine
+from gateway.app import create_app
 from gateway.auth import signature, signed_headers
-from tests.integration.gateway.conftest import Gateway
+from gateway.config import GatewayConfig
+from gateway.store.repository import APPLICATION_NAME, NonceStore
+from tests.integration.gateway.conftest import NATIONAL, Gateway, gateway_settings
 
 pytestmark = pytest.mark.integration
 WHOAMI = "/api/v1/whoami"
@@ -105,26 +116,112 @@ def test_a_revoked_caller_is_refused(gw: Gateway) -> None:
     is_problem(gw.client.get(WHOAMI, headers=signed_headers(cid, token)), 401)
 
 
-def test_nonces_are_shared_through_the_database(gw: Gateway) -> None:
-    """A second Authenticator (another replica) refuses a nonce the first one accepted."""
-    from gateway.auth import Authenticator
-    from gateway.store.repository import NonceStore
+@contextlib.contextmanager
+def another_replica(gw: Gateway, migrated_url: str, data_dir: Path) -> Iterator[TestClient]:
+    """A second gateway app on the same database and key: another replica."""
+    engine = create_engine(migrated_url)
+    app = create_app(gateway_settings(gw.addrs, migrated_url, data_dir), GatewayConfig(rate=10_000, burst=10_000),
+                     engine=engine, key=gw.key)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        engine.dispose()
 
+
+def test_a_nonce_used_at_one_replica_is_refused_at_another(gw: Gateway, migrated_url: str, tmp_path: Path) -> None:
+    with another_replica(gw, migrated_url, tmp_path) as other:
+        first = gw.headers("auditor-1")
+        assert gw.client.get(WHOAMI, headers=first).status_code == 200
+        r = other.get(WHOAMI, headers=first)
+        is_problem(r, 401)
+        assert "already used" in r.json()["detail"]
+        # And the other way round.
+        second = gw.headers("auditor-1")
+        assert other.get(WHOAMI, headers=second).status_code == 200
+        is_problem(gw.client.get(WHOAMI, headers=second), 401)
+
+
+def test_a_nonce_sent_to_two_replicas_at_once_is_accepted_once(gw: Gateway, migrated_url: str,
+                                                                 tmp_path: Path) -> None:
+    with another_replica(gw, migrated_url, tmp_path) as other:
+        signed = [gw.headers("auditor-1") for _ in range(20)]
+        # Each signed request twice to each replica, all at the same time.
+        sends = [(client, h) for h in signed for client in (gw.client, other, gw.client, other)]
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(lambda s: s[0].get(WHOAMI, headers=s[1]).status_code, sends))
+        for i in range(len(signed)):
+            assert sorted(statuses[4 * i:4 * i + 4]) == [200, 401, 401, 401]
+
+
+def test_requests_waiting_for_a_nonce_connection_are_all_served(gw: Gateway) -> None:
+    """More requests at once than the store has connections: they wait their turn."""
+    nonces = gw.app.state.edge.nonces
+    store = NonceStore(nonces.dsn, max_connections=2)
+
+    async def many() -> list[bool]:
+        expires = datetime.now(UTC) + timedelta(seconds=60)
+        return await asyncio.gather(*(store.use("pool-test", f"n{i % 25}", expires) for i in range(50)))
+
+    try:
+        used = asyncio.run(many())
+        assert used.count(True) == 25 and store._open <= 2
+    finally:
+        store.close()
+
+
+def test_a_lost_nonce_connection_fails_one_request_and_is_replaced(gw: Gateway) -> None:
+    nonces = gw.app.state.edge.nonces
+    assert gw.role("auditor", "GET", WHOAMI).status_code == 200
+    assert nonces._idle, "the connection went back to the pool"
+    with psycopg2.connect(nonces.dsn) as admin, admin.cursor() as cur:
+        # What a restart of the server or a dropped connection does to the pooled ones.
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = %s", (APPLICATION_NAME,))
+        assert len(cur.fetchall()) >= len(nonces._idle) >= 1
+    admin.close()
+    lost = len(nonces._idle)
+    answers = [gw.role("auditor", "GET", WHOAMI) for _ in range(lost + 1)]
+    for r in answers[:lost]:
+        is_problem(r, 503)
+        assert r.headers["retry-after"] == "1"
+    assert answers[-1].status_code == 200
+    assert gw.role("auditor", "GET", WHOAMI).status_code == 200
+
+
+def test_an_unreachable_nonce_store_answers_503(gw: Gateway) -> None:
+    from gateway.store.repository import StoreUnavailable
+
+    dead = NonceStore("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(StoreUnavailable):
+        asyncio.run(dead.use("c", "n", datetime.now(UTC)))
     edge = gw.app.state.edge
-    other = Authenticator(edge.callers, NonceStore(edge.engine))
-    headers = gw.headers("auditor-1")
-    assert gw.client.get(WHOAMI, headers=headers).status_code == 200
-    with pytest.raises(Exception, match="already used"):
-        other.authenticate(headers)
+    real = edge.auth.nonces
+    edge.auth.nonces = dead
+    try:
+        r = gw.role("auditor", "GET", WHOAMI)
+        is_problem(r, 503)
+        assert r.headers["retry-after"] == "1" and "unavailable" in r.json()["detail"]
+        r = gw.client.post(NATIONAL, headers=gw.headers("platform-32"), json={})
+        assert r.status_code == 503 and r.json()["infcode"] == -1
+    finally:
+        edge.auth.nonces = real
+    assert gw.role("auditor", "GET", WHOAMI).status_code == 200
 
 
 def test_expired_nonces_are_purged(gw: Gateway) -> None:
-    from datetime import UTC, datetime
-
     nonces = gw.app.state.edge.auth.nonces
-    assert nonces.use("purge-test", "n1", datetime.now(UTC) - timedelta(seconds=1))
+    assert asyncio.run(nonces.use("purge-test", "n1", datetime.now(UTC) - timedelta(seconds=1)))
     assert nonces.purge_expired() >= 1
-    assert nonces.use("purge-test", "n1", datetime.now(UTC) + timedelta(seconds=60))
+    assert asyncio.run(nonces.use("purge-test", "n1", datetime.now(UTC) + timedelta(seconds=60)))
+
+
+def test_requests_purge_expired_nonces_as_they_go(gw: Gateway) -> None:
+    nonces = gw.app.state.edge.auth.nonces
+    assert asyncio.run(nonces.use("purge-test-2", "n1", datetime.now(UTC) - timedelta(seconds=1)))
+    nonces._last_cleanup = 0.0
+    assert gw.role("auditor", "GET", WHOAMI).status_code == 200
+    assert asyncio.run(nonces.use("purge-test-2", "n1", datetime.now(UTC) + timedelta(seconds=60)))
 
 
 def test_known_signature_vector_is_accepted_over_http(gw: Gateway) -> None:

@@ -3,6 +3,7 @@ authenticator's decisions, token sealing and the limits."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import datetime
 from typing import Any
@@ -74,12 +75,16 @@ class FakeNonces:
         self.used: set[tuple[str, str]] = set()
         self.expiries: list[datetime] = []
 
-    def use(self, caller_id: str, nonce: str, expires_at: datetime) -> bool:
+    async def use(self, caller_id: str, nonce: str, expires_at: datetime) -> bool:
         self.expiries.append(expires_at)
         if (caller_id, nonce) in self.used:
             return False
         self.used.add((caller_id, nonce))
         return True
+
+
+def authenticate(auth: Authenticator, headers: dict[str, str], cert_subject: str | None = None) -> Caller:
+    return asyncio.run(auth.authenticate(headers, cert_subject))
 
 
 def authenticator(now: float = 1_700_000_000, **records: CallerRecord) -> tuple[Authenticator, FakeNonces]:
@@ -94,10 +99,10 @@ PLATFORM = CallerRecord("p1", "platform", "32", "", ("tok-new", "tok-old"), "CN=
 def test_authenticator_accepts_current_and_grace_tokens_once_each() -> None:
     auth, nonces = authenticator(p1=PLATFORM)
     for token, nonce in (("tok-new", "a"), ("tok-old", "b")):
-        assert auth.authenticate(signed_headers("p1", token, now=1_700_000_000, nonce=nonce)) == Caller(
+        assert authenticate(auth, signed_headers("p1", token, now=1_700_000_000, nonce=nonce)) == Caller(
             "p1", "platform", "32")
     with pytest.raises(Unauthenticated, match="already used"):
-        auth.authenticate(signed_headers("p1", "tok-new", now=1_700_000_000, nonce="a"))
+        authenticate(auth, signed_headers("p1", "tok-new", now=1_700_000_000, nonce="a"))
     assert nonces.expiries[0].timestamp() == 1_700_000_000 + 301
 
 
@@ -114,21 +119,21 @@ def test_authenticator_refusals() -> None:
     ]
     for headers in cases:
         with pytest.raises(Unauthenticated):
-            auth.authenticate(headers)
+            authenticate(auth, headers)
     assert nonces.used == set(), "a refused request must not use up a nonce"
 
 
 def test_client_certificate_maps_to_a_caller() -> None:
     auth, _ = authenticator(p1=PLATFORM)
-    assert auth.authenticate({}, "CN=p1,O=Prov") == Caller("p1", "platform", "32")
+    assert authenticate(auth, {}, "CN=p1,O=Prov") == Caller("p1", "platform", "32")
     with pytest.raises(Unauthenticated):
-        auth.authenticate({}, "CN=someone-else")
+        authenticate(auth, {}, "CN=someone-else")
 
 
 def test_callers_are_cached_briefly() -> None:
     auth, _ = authenticator(p1=PLATFORM)
     for n in "abc":
-        auth.authenticate(signed_headers("p1", "tok-new", now=1_700_000_000, nonce=n))
+        authenticate(auth, signed_headers("p1", "tok-new", now=1_700_000_000, nonce=n))
     assert auth.callers.lookups == 1  # type: ignore[attr-defined]
 
 

@@ -47,6 +47,55 @@ def test_response_envelope_shape() -> None:
     assert len(ok["respond_time"]) == 19 and ok["respond_time"][4] == "-"
 
 
+def _loads(raw: bytes) -> tuple[str, Any]:
+    try:
+        return "ok", json.loads(raw, parse_float=Decimal)
+    except (ValueError, RecursionError) as exc:
+        return "error", (type(exc), str(exc))
+
+
+def _parse(raw: bytes) -> tuple[str, Any]:
+    try:
+        return "ok", national.parse_body(raw)
+    except (ValueError, RecursionError) as exc:
+        return "error", (type(exc), str(exc))
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": 10.10, "b": 1e3, "c": -0.0, "d": 1.0E+2, "e": 12345678901234567890123, "f": 0.1e-400}',
+    b'{"a": 1, "b": 2, "a": 3}', b' \t\r\n[]\n', b'"\\uD83D\\uDE00"', '{"名": "汉字"}'.encode(),
+    b'{"a": "\\u0000"}', b'{"a": NaN, "b": Infinity}', b'\xef\xbb\xbf{}', '{"a": "汉字"}'.encode("utf-16"),
+    b'"\\ud800"', b'"\xed\xa0\x80"', b'"\xff"', b'{"a": 1}x', b'[1,]', b'01', b'.5', b'', b'nul', b'"\\u12"',
+    b'{"a": "\x01"}', b"1" * 5000, b"[" * 400 + b"]" * 400, b"[" * 3000 + b"]" * 3000,
+], ids=lambda raw: repr(raw[:24]))
+def test_the_body_is_read_exactly_as_the_standard_library_reads_it(raw: bytes) -> None:
+    """Same values (Decimals to the last digit, same key order), same errors, word for word:
+    the national err_msg quotes the parser's message."""
+    expected, got = _loads(raw), _parse(raw)
+    assert repr(got) == repr(expected)
+
+
+def test_deep_bodies_fail_as_the_standard_library_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where a parser's recursion limit lies depends on the stack below it, and msgspec's
+    lies a few levels deeper than the standard library's: at every depth around both,
+    parse_body answers as the standard library alone would in its place."""
+    bodies = [raw for depth in range(850, 1001)
+              for raw in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth)]
+    got = [_parse(raw)[0] for raw in bodies]
+
+    def refuse(raw: bytes) -> Any:
+        raise ValueError("msgspec left out")
+
+    monkeypatch.setattr(national, "_decode", refuse)
+    assert got == [_parse(raw)[0] for raw in bodies]
+
+
+def test_amounts_in_a_parsed_body_are_exact() -> None:
+    body = national.parse_body(b'{"sumamt": 0.1, "pric": 1234567890123456.78}')
+    assert body == {"sumamt": Decimal("0.1"), "pric": Decimal("1234567890123456.78")}
+    assert national._text(body["pric"]) == "1234567890123456.78"
+
+
 # --- 3101 / 3102 ------------------------------------------------------------------------------
 
 def sample_3101() -> dict[str, Any]:
@@ -74,6 +123,27 @@ def test_analysis_request_from_the_national_shape(infno: str, moment: int) -> No
     line = enc.lines[0]
     assert (line.line_id, line.item_code, line.doctor_code, line.amount.amount) == (
         o["rx_id"], o["hilist_code"], o["drord_dr_codg"], national._text(o["sumamt"]))
+
+
+def test_analysis_values_that_are_not_text_are_converted_as_text() -> None:
+    """Numbers (amounts as Decimals, to the cent), booleans and nulls where the national
+    shape has text; a missing amount still sends an (empty) Money."""
+    body = sample_3101()
+    e = body["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+    e["medfee_sumamt"] = Decimal("120.50")
+    e.pop("hifp_payamt", None)
+    e["fsi_order_dtos"] = [{"rx_id": 7, "hilist_code": None, "hilist_name": True, "hilist_lv": False,
+                            "cnt": Decimal("2"), "pric": Decimal("10.10"), "sumamt": Decimal("1E+1"),
+                            "drord_begn_date": None}]
+    enc = national.analysis_request(body).cases[0].encounters[0]
+    assert enc.total_amount.amount == "120.50" and enc.HasField("fund_paid") and enc.fund_paid.amount == ""
+    line = enc.lines[0]
+    assert (line.line_id, line.item_code, line.item_name, line.item_class, line.quantity) == ("7", "", "1", "0", "2")
+    assert (line.unit_price.amount, line.amount.amount) == ("10.10", "10")
+    assert line.service_date == e["adm_date"][:10]
+    e["fsi_order_dtos"] = [{"rx_id": "1"}]
+    line = national.analysis_request(body).cases[0].encounters[0].lines[0]
+    assert line.HasField("unit_price") and line.HasField("amount") and line.unit_price.amount == ""
 
 
 def test_analysis_shape_errors_are_named() -> None:
