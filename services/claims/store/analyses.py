@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any, cast
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, insert
@@ -154,17 +154,14 @@ STORED_ANSWERS = Prepared.of("claims_stored_answers", sa.select(
 ).where(analyses.c.request_id == sa.any_(sa.bindparam("request_ids", type_=ARRAY(sa.Text)))))
 
 
-def _json_value(value: object) -> str:
-    # Decimals as their exact text (never a float); dates and times in ISO form.
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+# msgspec writes Decimals as their exact text (never a float), dates and times in ISO form,
+# and does it in C: the standard library's encoder called back into Python for every
+# amount and date, ~12 % of claims' CPU on a 50-line check.
+_ENCODER = msgspec.json.Encoder(decimal_format="string")
 
 
 def _dumps(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(rows, default=_json_value, ensure_ascii=False)
+    return _ENCODER.encode(rows).decode()
 
 
 @contextmanager
