@@ -136,13 +136,16 @@ class Load:
                 "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2), "max_ms": round(latencies[-1] * 1000, 2)}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far (Linux /proc)."""
+def _cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """User + system CPU of one process so far (Linux /proc); with ``reaped``, also that of
+    its children that have exited (a PostgreSQL backend that ends between two readings
+    would otherwise take its CPU out of the sum)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if reaped else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _process_tree(pid: int) -> list[int]:
@@ -184,7 +187,8 @@ def process_roots(suite: Suite) -> dict[str, int]:
 
 
 def cpu_snapshot(roots: dict[str, int]) -> dict[str, float]:
-    return {svc: sum(_cpu_seconds(p) for p in _process_tree(pid)) for svc, pid in roots.items()}
+    return {svc: _cpu_seconds(pid, reaped=True) + sum(_cpu_seconds(p) for p in _process_tree(pid)[1:])
+            for svc, pid in roots.items()}
 
 
 def cpu_per_request(roots: dict[str, int], before: dict[str, float], mine: float,
