@@ -130,6 +130,9 @@ class Check:
     cases: list[common_pb2.PatientCase] = field(default_factory=list)
     parsed: bool = False
     _span: trace.Span | None = None
+    # Inside a batch: the batch's span, linked from the check's spans (its claims' spans too,
+    # so that `fundguard trace` finds the shared work from the claim).
+    links: list[Link] = field(default_factory=list)
 
     def parse(self) -> list[ClaimRecord] | None:
         """The domain records of the request, once; None (and the refusal as the outcome)
@@ -166,8 +169,9 @@ class Check:
         if self.traceparent != UNTRACED:
             parent = TraceContextTextMapPropagator().extract({"traceparent": self.traceparent})
         batch = trace.get_current_span().get_span_context()
+        self.links = [Link(batch)] if batch.is_valid else []
         self._span = tracer.start_span(
-            "claims.analyze", context=parent, links=[Link(batch)] if batch.is_valid else None,
+            "claims.analyze", context=parent, links=self.links,
             start_time=int(started.timestamp() * 1e9),
             attributes={"fundguard.request_id": self.request.request_id, "fundguard.moment": self.moment})
         with trace.use_span(self._span, end_on_exit=False):
@@ -332,7 +336,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             )]
             with c.span(requested_at):
                 for r in c.records:
-                    with tracer.start_as_current_span("claims.store_claim", attributes={
+                    with tracer.start_as_current_span("claims.store_claim", links=c.links, attributes={
                             CLAIM_ID: r.claim_id, INSTITUTION_CODE: r.institution_code,
                             "fundguard.findings": sum(1 for f in found if f.claim_id == r.claim_id)}):
                         pass

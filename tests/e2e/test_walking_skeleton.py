@@ -143,3 +143,42 @@ def test_every_process_exports_rpc_metrics_for_prometheus(suite: Suite) -> None:
     assert 'rpc_method="Evaluate"' in rules_metrics
     gateway_metrics = httpx.get(f"http://{suite.metrics_addrs['gateway']}/metrics", timeout=5).text
     assert "http_server" in gateway_metrics
+
+
+def test_checks_sent_at_once_each_find_their_claims_whole_path(suite: Suite) -> None:
+    """Twelve 3101s at once: those that wait in the gateway go to claims together
+    (AnalyzeBatch); each claim's story (`fundguard trace`) still holds its request's HTTP span,
+    its claim span and the rules and bindings work, in its own trace or the batch's it links to."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fundguard.runtime.tracestore import claim_spans, read_spans
+
+    assert suite.database_url
+    auth = provision_caller(suite.database_url, suite.env(), "e2e-burst", "platform", "32")
+    bodies = []
+    for n in range(12):
+        body = sample("05-psa-for-female-above-ceiling", 100 + n)
+        patient = body["input"]["data"]["patient_dtos"][0]
+        patient["patn_id"] = f"BURST-{n}"
+        patient["fsi_encounter_dtos"][0]["mdtrt_id"] = patient["curr_mdtrt_id"] = f"MDT-BURST-{n}"
+        bodies.append(body)
+    with httpx.Client(auth=auth) as client, ThreadPoolExecutor(12) as pool:
+        replies = list(pool.map(lambda b: client.post(suite.gateway_url + NATIONAL, json=b, timeout=30).json(),
+                                bodies))
+    assert all(r["infcode"] == 0 and {x["rule_id"] for x in r["output"]["result"]} == {"R-SERVICE-SEX",
+                                                                                         "R-PRICE-CEILING"}
+               for r in replies), replies
+    claims = [f"{b['fixmedins_code']}-MDT-BURST-{n}" for n, b in enumerate(bodies)]
+    wanted = {"claims.store_claim", "/fundguard.rules.v1.RulesService/Evaluate",
+              "/fundguard.physician_codes.v1.PhysicianCodesService/VerifyBindings",
+              "POST /fsi/api/rsfComIfsService/callService"}
+    deadline = time.monotonic() + 20
+    while True:
+        spans = read_spans(suite.data_dir)
+        missing = {c: wanted - {s["name"] for s in claim_spans(spans, c)} for c in claims}
+        if not any(missing.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert not any(missing.values()), missing
+    assert any(s["name"] == "gateway.analyze_batch" for s in spans), "no check waited: nothing was gathered"
