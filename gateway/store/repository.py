@@ -158,22 +158,19 @@ async def _ready(conn: Any) -> None:
         state = conn.poll()
         if state == psycopg2.extensions.POLL_OK:
             return
-        fd = conn.fileno()  # may change while connecting: read it each time
-        fut: asyncio.Future[None] = loop.create_future()
         if state == psycopg2.extensions.POLL_READ:
-            loop.add_reader(fd, _wake, fut)
-            try:
-                await fut
-            finally:
-                loop.remove_reader(fd)
+            watch, unwatch = loop.add_reader, loop.remove_reader
         elif state == psycopg2.extensions.POLL_WRITE:
-            loop.add_writer(fd, _wake, fut)
-            try:
-                await fut
-            finally:
-                loop.remove_writer(fd)
+            watch, unwatch = loop.add_writer, loop.remove_writer
         else:
             raise psycopg2.OperationalError(f"unexpected poll state {state}")
+        fd = conn.fileno()  # may change while connecting: read it each time
+        fut: asyncio.Future[None] = loop.create_future()
+        watch(fd, _wake, fut)
+        try:
+            await fut
+        finally:
+            unwatch(fd)
 
 
 class NonceStore:

@@ -374,22 +374,23 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             # Nothing excluded in the query: a claim one check analyses may be another's history.
             stored = history_claims(conn, sorted({case.patient.patient_id for c in together for case in c.cases}),
                                     since, until, [])
+        stored_by_patient: dict[str, list[ClaimRecord]] = {}
+        for h in stored:
+            stored_by_patient.setdefault(h.patient_id, []).append(h)
         for c in together:
             if id(c) not in windows:
                 continue
             low, high = windows[id(c)]
             own = {r.claim_id for r in c.records}
-            patients_ = {case.patient.patient_id for case in c.cases}
-            by_patient: dict[str, list[ClaimRecord]] = {}
-            for h in stored:
-                if h.patient_id not in patients_ or h.claim_id in own:
-                    continue
-                lines = [ln for ln in h.lines if low <= ln.service_date < high]
-                if lines:
-                    by_patient.setdefault(h.patient_id, []).append(
-                        h if len(lines) == len(h.lines) else replace(h, lines=lines))
+            history: dict[str, list[ClaimRecord]] = {}
+            for patient_id in {case.patient.patient_id for case in c.cases}:
+                for h in stored_by_patient.get(patient_id, []):
+                    lines = [ln for ln in h.lines if low <= ln.service_date < high]
+                    if lines and h.claim_id not in own:
+                        history.setdefault(patient_id, []).append(
+                            h if len(lines) == len(h.lines) else replace(h, lines=lines))
             for case in c.cases:
-                case.history.extend(encounter_proto(h) for h in by_patient.get(case.patient.patient_id, []))
+                case.history.extend(encounter_proto(h) for h in history.get(case.patient.patient_id, []))
 
     def GetClaim(self, request: claims_pb2.GetClaimRequest, context: grpc.ServicerContext) -> claims_pb2.Claim:
         got = self.store.claim(request.claim_id)
