@@ -29,7 +29,7 @@ from typing import Any
 
 import grpc
 
-from bench.gateway_http_load import Pool
+from bench.gateway_http_load import Pool, open_loop, request_bytes
 from fundguard.claims.v1 import claims_pb2_grpc
 from fundguard.demo import SAMPLES, load_samples
 from fundguard.runtime.supervisor import Suite
@@ -61,6 +61,7 @@ def encounter_50_lines() -> dict[str, Any]:
 class Load:
     def __init__(self, base: str, caller_id: str, token: str) -> None:
         self.base = base
+        self.host = base.split("//", 1)[-1]
         self.caller_id = caller_id
         self.token = token
         self.template = encounter_50_lines()
@@ -89,52 +90,56 @@ class Load:
         body["msgid"] = f"{body['fixmedins_code']}{(int(self.stamp) + self.seq // 10000):014d}{self.seq % 10000:04d}"
         return "POST", NATIONAL, json.dumps(body, ensure_ascii=False).encode()
 
-    async def run(self, client: Pool, kind: str, rate: float, seconds: float) -> dict[str, Any]:
+    async def run(self, kind: str, rate: float, seconds: float) -> dict[str, Any]:
         n = int(rate * seconds)
-        latencies: list[float] = []
-        errors = 0
-        reasons: dict[str, int] = {}
-        loop = asyncio.get_running_loop()
-        # Every request is built before the clock starts: building 1,200 bodies takes longer
-        # than the first intervals, and would count as the server's latency.
+        # Every request is built, and signed, before the clock starts: building 1,200 bodies
+        # takes longer than the first intervals, and would count as the server's latency.
+        # (Signatures stay valid for the gateway's timestamp window, minutes.)
         prepared = [self.request(kind) for _ in range(n)]
-        analyses = [national.analysis_request(json.loads(b)) if m == "GRPC" and b else None for m, _, b in prepared]
-        t0 = loop.time() + 0.05
-
-        async def one(at: float, method: str, path: str, body: bytes | None, analysis: Any) -> None:
-            nonlocal errors
-            await asyncio.sleep(max(0.0, at - loop.time()))
-            if method == "GRPC":
-                try:
-                    assert self.claims is not None and analysis is not None
-                    await self.claims.Analyze(analysis, timeout=10)
-                except grpc.RpcError as exc:
-                    errors += 1
-                    reasons[str(exc.code())] = reasons.get(str(exc.code()), 0) + 1
-                latencies.append(loop.time() - at)
-                return
-            headers = signed_headers(self.caller_id, self.token)
-            if body is not None:
-                headers["content-type"] = "application/json"
-            try:
-                status, data = await asyncio.wait_for(client.send(method, path, headers, body or b""), 10)
-                why = "" if status == 200 and (body is None or b'"infcode":0' in data) else f"http {status}"
-            except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
-                why = f"{type(exc).__name__}: {exc}"[:80]
-            latencies.append(loop.time() - at)
-            if why:
-                errors += 1
-                reasons[why] = reasons.get(why, 0) + 1
-
-        tasks = [asyncio.create_task(one(t0 + i / rate, *req, analyses[i])) for i, req in enumerate(prepared)]
-        await asyncio.gather(*tasks)
+        if kind == "direct":
+            latencies, reasons = await self._direct([national.analysis_request(json.loads(b or b""))
+                                                     for _, _, b in prepared], rate)
+        else:
+            wire = [request_bytes(m, p, self.host, self.headers(b is not None), b or b"") for m, p, b in prepared]
+            latencies, reasons = [], {}
+            for r, (_, _, body) in zip(await open_loop(self.base, wire, rate), prepared, strict=True):
+                latencies.append(r.latency)
+                why = r.error or ("" if r.status == 200 and (body is None or b'"infcode":0' in r.body)
+                                  else f"http {r.status}")
+                if why:
+                    reasons[why[:80]] = reasons.get(why[:80], 0) + 1
         latencies.sort()
 
         def pct(p: float) -> float:
             return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
-        return {"kind": kind, "rate": rate, "requests": n, "errors": errors, "error_kinds": reasons,
+        return {"kind": kind, "rate": rate, "requests": n, "errors": sum(reasons.values()), "error_kinds": reasons,
                 "p50_ms": round(pct(0.50), 2), "p99_ms": round(pct(0.99), 2), "max_ms": round(latencies[-1] * 1000, 2)}
+
+    def headers(self, with_body: bool) -> dict[str, str]:
+        headers = signed_headers(self.caller_id, self.token)
+        if with_body:
+            headers["content-type"] = "application/json"
+        return headers
+
+    async def _direct(self, analyses: list[Any], rate: float) -> tuple[list[float], dict[str, int]]:
+        """The same checks as Analyze calls straight to claims, open loop, one task each."""
+        loop = asyncio.get_running_loop()
+        latencies: list[float] = []
+        reasons: dict[str, int] = {}
+        t0 = loop.time() + 0.05
+
+        async def one(at: float, analysis: Any) -> None:
+            await asyncio.sleep(max(0.0, at - loop.time()))
+            try:
+                assert self.claims is not None
+                await self.claims.Analyze(analysis, timeout=10)
+            except grpc.RpcError as exc:
+                reasons[str(exc.code())] = reasons.get(str(exc.code()), 0) + 1
+            latencies.append(loop.time() - at)
+
+        await asyncio.gather(*(one(t0 + i / rate, a) for i, a in enumerate(analyses)))
+        return latencies, reasons
 
 
 def _cpu_seconds(pid: int, reaped: bool = False) -> float:
@@ -210,10 +215,7 @@ def cpu_per_request(roots: dict[str, int], before: dict[str, float], mine: float
 
 async def _send(client: Pool, load: Load, kind: str) -> None:
     method, path, body = load.request(kind)
-    headers = signed_headers(load.caller_id, load.token)
-    if body is not None:
-        headers["content-type"] = "application/json"
-    status, data = await client.send(method, path, headers, body or b"")
+    status, data = await client.send(method, path, load.headers(body is not None), body or b"")
     if status != 200 or (body is not None and b'"infcode":0' not in data):
         raise RuntimeError(f"{kind}: HTTP {status} {data[:200]!r}")
 
@@ -225,14 +227,13 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
     checks that queue into AnalyzeBatch calls (decision 0022); the direct row does not, so it
     shows what one call per check costs at each rate."""
     out = []
-    client = Pool(load.base)
     async with grpc.aio.insecure_channel(claims_addr) as channel:
         load.claims = claims_pb2_grpc.ClaimsServiceStub(channel)
         for kind in ("noop", "3101", "direct"):
-            await load.run(client, kind, 50, 1.0)  # warm connections and caches
+            await load.run(kind, 50, 1.0)  # warm connections and caches
             for rate in rates:
                 before, mine = cpu_snapshot(roots), time.process_time()
-                runs = [await load.run(client, kind, rate, seconds) for _ in range(repeats)]
+                runs = [await load.run(kind, rate, seconds) for _ in range(repeats)]
                 # Under load, not one at a time: gathered checks share their calls' cost.
                 cpu = cpu_per_request(roots, before, mine, sum(r["requests"] for r in runs))
                 row = {"kind": kind, "rate": rate, "requests": sum(r["requests"] for r in runs),
@@ -244,7 +245,6 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
                        "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats, "cpu_ms_per_request": cpu}
                 print(json.dumps(row), flush=True)
                 out.append(row)
-    client.close()
     return out
 
 
