@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fundguard.runtime import telemetry
 from fundguard.runtime.db import create_engine
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
+from fundguard.runtime.heap import freeze_startup_heap
 from fundguard.runtime.settings import Settings, SettingsError
 from gateway import national, problems
 from gateway.auth import Authenticator, Caller, Unauthenticated, may_see_institution
@@ -275,6 +276,7 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
     edge = Edge(settings, config, engine, TokenCipher(key if key is not None else load_key()))
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_heap()
         yield
         edge.upstreams.close()
         edge.nonces.close()

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from fundguard.runtime import telemetry
 from fundguard.runtime.db import database_answers
 from fundguard.runtime.errors import error_status
+from fundguard.runtime.heap import freeze_startup_heap
 from fundguard.runtime.settings import Settings
 from fundguard.runtime.tls import server_credentials
 
@@ -304,6 +305,7 @@ class ServiceRunner:
 
     def run_forever(self) -> None:
         self.start()
+        freeze_startup_heap()
         done = threading.Event()
 
         def handle(signum: int, _frame: object) -> None:
