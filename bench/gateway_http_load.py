@@ -92,58 +92,70 @@ class _Exchange(asyncio.Protocol):
             done(0, b"", f"connection lost: {exc}" if exc else "closed by the server")
 
 
-async def open_loop(base_url: str, requests: Sequence[bytes], rate: float, *, timeout: float = 10.0,
-                    connections: int = 64) -> list[Reply]:
-    """Send request i at t0 + i / rate whether or not earlier ones have answered (open loop),
-    each on a free keep-alive connection (a new one when none is free, its opening counted),
-    and time it from its scheduled moment, so a slow server cannot hide queueing. One
-    sleeping sender and callbacks on arrival: no task or stream per request, so the client's
-    own CPU stays small."""
-    loop = asyncio.get_running_loop()
-    u = urlsplit(base_url)
-    host, port = u.hostname or "127.0.0.1", u.port or 80
+class OpenLoop:
+    """Open-loop runs over keep-alive connections that stay open from one run to the next."""
 
-    opened: list[_Exchange] = []
+    def __init__(self, base_url: str) -> None:
+        u = urlsplit(base_url)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.free: list[_Exchange] = []
+        self.opened: list[_Exchange] = []
 
-    async def connect() -> _Exchange:
-        _, protocol = await loop.create_connection(_Exchange, host, port)
-        opened.append(protocol)
-        return protocol
+    async def connect(self) -> _Exchange:
+        _, exchange = await asyncio.get_running_loop().create_connection(_Exchange, self.host, self.port)
+        self.opened.append(exchange)
+        return exchange
 
-    free = [await connect() for _ in range(min(connections, len(requests)))]
-    replies: list[Reply | None] = [None] * len(requests)
-    left = len(requests)
-    finished: asyncio.Future[None] = loop.create_future()
-    if not requests:
-        return []
+    async def warm(self, connections: int) -> None:
+        """Open connections ahead of a run, so that the run's first requests find them."""
+        self.free = [c for c in self.free if not c.closed]
+        while len(self.free) < connections:
+            self.free.append(await self.connect())
 
-    def answered(i: int, at: float, conn: _Exchange) -> Callable[[int, bytes, str], None]:
-        def done(status: int, body: bytes, error: str) -> None:
-            nonlocal left
-            replies[i] = Reply(loop.time() - at, status, body, error)
-            if not conn.closed:
-                free.append(conn)
-            left -= 1
-            if left == 0 and not finished.done():
-                finished.set_result(None)
-        return done
+    async def run(self, requests: Sequence[bytes], rate: float, *, timeout: float = 10.0) -> list[Reply]:
+        """Send request i at t0 + i / rate whether or not earlier ones have answered, each on
+        a free connection (a new one when none is free, its opening counted), and time it
+        from its scheduled moment, so a slow server cannot hide queueing. One sleeping
+        sender and callbacks on arrival: no task or stream per request, so the client's own
+        CPU stays small."""
+        loop = asyncio.get_running_loop()
+        replies: list[Reply | None] = [None] * len(requests)
+        left = len(requests)
+        finished: asyncio.Future[None] = loop.create_future()
+        if not requests:
+            return []
 
-    t0 = loop.time() + 0.05
-    for i, data in enumerate(requests):
-        at = t0 + i / rate
-        delay = at - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        conn = free.pop() if free else await connect()
-        conn.send(data, answered(i, at, conn))
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(finished), timeout)
-    for conn in opened:
-        assert conn.transport is not None
-        conn.transport.close()
-    end = loop.time()
-    return [r if r is not None else Reply(end - (t0 + i / rate), 0, b"", "no answer in time")
-            for i, r in enumerate(replies)]
+        def answered(i: int, at: float, conn: _Exchange) -> Callable[[int, bytes, str], None]:
+            def done(status: int, body: bytes, error: str) -> None:
+                nonlocal left
+                replies[i] = Reply(loop.time() - at, status, body, error)
+                if not conn.closed:
+                    self.free.append(conn)
+                left -= 1
+                if left == 0 and not finished.done():
+                    finished.set_result(None)
+            return done
+
+        t0 = loop.time() + 0.05
+        for i, data in enumerate(requests):
+            at = t0 + i / rate
+            delay = at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            conn = self.free.pop() if self.free else await self.connect()
+            conn.send(data, answered(i, at, conn))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(finished), timeout)
+        end = loop.time()
+        return [r if r is not None else Reply(end - (t0 + i / rate), 0, b"", "no answer in time")
+                for i, r in enumerate(replies)]
+
+    def close(self) -> None:
+        for conn in self.opened:
+            if conn.transport is not None:
+                conn.transport.close()
+        self.opened.clear()
+        self.free.clear()
 
 
 class Connection:

@@ -29,7 +29,7 @@ from typing import Any
 
 import grpc
 
-from bench.gateway_http_load import Pool, open_loop, request_bytes
+from bench.gateway_http_load import OpenLoop, Pool, request_bytes
 from fundguard.claims.v1 import claims_pb2_grpc
 from fundguard.demo import SAMPLES, load_samples
 from fundguard.runtime.supervisor import Suite
@@ -41,6 +41,7 @@ NATIONAL = "/fsi/api/rsfComIfsService/callService"
 RESULTS = Path(__file__).resolve().parent / "results" / "gateway.json"
 LINES = 50
 PATIENTS = 5000  # distinct patients the requests cycle through
+WARM_CONNECTIONS = 32  # keep-alive connections open before each run (more are opened when needed)
 WAVE = 8  # checks sent at once for the gathered path's CPU breakdown
 
 
@@ -68,6 +69,7 @@ class Load:
         self.seq = 0
         self.stamp = datetime.now().strftime("%Y%m%d%H%M%S")
         self.claims: claims_pb2_grpc.ClaimsServiceStub | None = None
+        self.sender: OpenLoop | None = None
 
     def request(self, kind: str) -> tuple[str, str, bytes | None]:
         if kind == "noop":
@@ -90,21 +92,28 @@ class Load:
         body["msgid"] = f"{body['fixmedins_code']}{(int(self.stamp) + self.seq // 10000):014d}{self.seq % 10000:04d}"
         return "POST", NATIONAL, json.dumps(body, ensure_ascii=False).encode()
 
-    async def run(self, kind: str, rate: float, seconds: float) -> dict[str, Any]:
-        n = int(rate * seconds)
-        # Every request is built, and signed, before the clock starts: building 1,200 bodies
-        # takes longer than the first intervals, and would count as the server's latency.
-        # (Signatures stay valid for the gateway's timestamp window, minutes.)
+    def prepare(self, kind: str, n: int) -> list[Any]:
+        """``n`` requests of a kind, built and signed (valid for the gateway's timestamp window,
+        minutes): HTTP requests as wire bytes, or Analyze messages for the direct kind. Built
+        before the clock starts, and before the CPU is read: building 1,200 bodies takes
+        longer than the first intervals, and is not the load generator's work under load."""
         prepared = [self.request(kind) for _ in range(n)]
         if kind == "direct":
-            latencies, reasons = await self._direct([national.analysis_request(json.loads(b or b""))
-                                                     for _, _, b in prepared], rate)
+            return [national.analysis_request(json.loads(b or b"")) for _, _, b in prepared]
+        return [request_bytes(m, p, self.host, self.headers(b is not None), b or b"") for m, p, b in prepared]
+
+    async def run(self, kind: str, rate: float, prepared: list[Any]) -> dict[str, Any]:
+        n = len(prepared)
+        if kind == "direct":
+            latencies, reasons = await self._direct(prepared, rate)
         else:
-            wire = [request_bytes(m, p, self.host, self.headers(b is not None), b or b"") for m, p, b in prepared]
             latencies, reasons = [], {}
-            for r, (_, _, body) in zip(await open_loop(self.base, wire, rate), prepared, strict=True):
+            if self.sender is None:
+                self.sender = OpenLoop(self.base)
+            await self.sender.warm(WARM_CONNECTIONS)
+            for r in await self.sender.run(prepared, rate):
                 latencies.append(r.latency)
-                why = r.error or ("" if r.status == 200 and (body is None or b'"infcode":0' in r.body)
+                why = r.error or ("" if r.status == 200 and (kind != "3101" or b'"infcode":0' in r.body)
                                   else f"http {r.status}")
                 if why:
                     reasons[why[:80]] = reasons.get(why[:80], 0) + 1
@@ -230,10 +239,11 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
     async with grpc.aio.insecure_channel(claims_addr) as channel:
         load.claims = claims_pb2_grpc.ClaimsServiceStub(channel)
         for kind in ("noop", "3101", "direct"):
-            await load.run(kind, 50, 1.0)  # warm connections and caches
+            await load.run(kind, 50, load.prepare(kind, 50))  # warm connections and caches
             for rate in rates:
+                prepared = [load.prepare(kind, int(rate * seconds)) for _ in range(repeats)]
                 before, mine = cpu_snapshot(roots), time.process_time()
-                runs = [await load.run(kind, rate, seconds) for _ in range(repeats)]
+                runs = [await load.run(kind, rate, p) for p in prepared]
                 # Under load, not one at a time: gathered checks share their calls' cost.
                 cpu = cpu_per_request(roots, before, mine, sum(r["requests"] for r in runs))
                 row = {"kind": kind, "rate": rate, "requests": sum(r["requests"] for r in runs),
@@ -245,6 +255,8 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
                        "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats, "cpu_ms_per_request": cpu}
                 print(json.dumps(row), flush=True)
                 out.append(row)
+    if load.sender is not None:
+        load.sender.close()
     return out
 
 
