@@ -151,6 +151,8 @@ def test_every_step_of_a_claims_life_is_traced_and_linked_to_its_first_trace(sui
 
     first = {(str(s["service"]).removeprefix("fundguard-"), s["name"]): s for s in reversed(spans)}
     first_trace = first[("claims", "claims.store_claim")]["trace_id"]
+    http = first[("gateway", f"POST {NATIONAL}")]["attributes"]
+    assert http["http.route"] == NATIONAL and http["http.response.status_code"] == 200 and http["url.path"] == NATIONAL
     assert {first[step]["trace_id"] for step in FIRST_CHECK} == {first_trace}
     starts = [max(first[step]["start_ns"] for step in FIRST_CHECK)] + [first[step]["start_ns"] for step in LATER]
     assert starts == sorted(starts), "steps out of time order"
@@ -175,6 +177,9 @@ def test_the_path_shows_in_the_metrics(suite: Suite) -> None:
                if line.startswith("fundguard_outbox_backlog") and 'measure="events"' in line]
     assert backlog and float(backlog[0].rsplit(" ", 1)[1]) == 0  # everything reached credit
     assert any(line.startswith("fundguard_audit_lag") for line in claims.splitlines())
+    gateway = httpx.get(f"http://{suite.metrics_addrs['gateway']}/metrics", timeout=5).text
+    assert any(line.startswith("http_server_request_duration_seconds_count") and f'http_route="{NATIONAL}"' in line
+               and 'http_response_status_code="200"' in line for line in gateway.splitlines())
     credit = httpx.get(f"http://{suite.metrics_addrs['credit']}/metrics", timeout=5).text
     lag = [line for line in credit.splitlines()
            if line.startswith("fundguard_feed_lag") and 'agency="police"' in line and 'events_unread' in line]
