@@ -26,6 +26,8 @@ def findings_from_bindings(claims: Iterable[ClaimRecord],
                            results: Mapping[tuple[str, str], tuple[str, str]]) -> list[FindingRecord]:
     """One finding per fee line whose binding (keyed by claim id and line id) is not valid."""
     out: list[FindingRecord] = []
+    if not results:
+        return out
     for claim in claims:
         for line in claim.lines:
             status, detail = results.get((claim.claim_id, line.line_id), ("valid", ""))
