@@ -3,10 +3,11 @@
 A request, or a batch of them, reads twice (the stored answers of replayed request ids; the
 patients' history) and writes once: patients, claims, order lines, findings and the analysis
 records in one statement, so in one transaction and one round trip. Each table's rows travel
-as one JSON array read back with ``json_populate_recordset`` as the table's own row type, so
-a value is converted by the column's type exactly as a multi-row INSERT of it would be, and
-the SQL text never changes with the number of rows (SQLAlchemy would otherwise compile a
-multi-row VALUES statement afresh for every request). Every statement is also prepared on
+as one JSON array read back with ``json_populate_recordset`` as the table's own row type (the
+order lines, hundreds of rows, as one JSON array per column: ``_json_columns``), so a value
+is converted by the column's type exactly as a multi-row INSERT of it would be, and the SQL
+text never changes with the number of rows (SQLAlchemy would otherwise compile a multi-row
+VALUES statement afresh for every request). Every statement is also prepared on
 the server once per connection: parsing and planning the write each time cost PostgreSQL
 as much CPU as executing it.
 """
