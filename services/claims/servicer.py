@@ -31,14 +31,14 @@ from fundguard.runtime.wire import ParsedOnce, date_or_none, money
 from services.claims.audit import AuditRunner
 from services.claims.cases import encounter_proto, lookback_days
 from services.claims.cycle import Cycle, bill_deductions, deduction_lines
-from services.claims.domain.binding import NOT_VALID, findings_from_bindings
+from services.claims.domain.binding import findings_from_bindings
 from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord, claim_id_for
 from services.claims.domain.volumes import DoctorVolume, check_request, period_dates
 from services.claims.ingestion import Ingestion
 from services.claims.store.analyses import AnalysisRecord, autocommit, history_claims
 from services.claims.store.repository import ClaimsStore
 from services.claims.store.tables import settlements
-from services.claims.translate import BINDING_NAMES, finding_from_rules, finding_to_proto
+from services.claims.translate import finding_from_rules, finding_to_proto, not_valid_bindings
 
 T = TypeVar("T")
 MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
@@ -338,15 +338,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             lambda: self.registry.VerifyBindings(verify, timeout=deadline),
             *[(lambda e=e: self.rules.Evaluate(e, timeout=deadline)) for e in evaluations.values()],
         )
-        # Only the lines whose binding is not valid make findings (usually none), so only
-        # those are keyed; a later answer about the same line wins, as in a dict of them all.
-        not_valid: dict[tuple[str, ...], tuple[str, str]] = {}
-        for b in bindings.results:
-            name = BINDING_NAMES.get(b.status, "valid")
-            if name in NOT_VALID:
-                not_valid[tuple(b.line_id.split("\x1f", 1))] = (name, b.detail)
-            elif not_valid:
-                not_valid.pop(tuple(b.line_id.split("\x1f", 1)), None)
+        not_valid = not_valid_bindings(bindings.results)
         # Each check is in one rules call; its findings keep that call's order.
         rule_findings = [f for reply in evaluated for f in reply.findings]
         doctor_by_line = ({(r.claim_id, line.line_id): line.doctor_code for r in records for line in r.lines}
@@ -356,7 +348,7 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             scope = c.request.request_id or requested_at.isoformat()
             mine = {r.claim_id for r in c.records}
             found = [f.with_id(scope) for f in (
-                findings_from_bindings(c.records, not_valid)  # type: ignore[arg-type]
+                findings_from_bindings(c.records, not_valid)
                 + [finding_from_rules(f, doctor_by_line) for f in rule_findings if f.claim_id in mine]
             )]
             with c.span(requested_at):
