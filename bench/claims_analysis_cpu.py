@@ -75,7 +75,7 @@ def requests(n: int, stamp: str) -> list[claims_pb2.AnalyzeRequest]:
 
 
 def record_answers(url: str, data_dir: Path, sample: claims_pb2.AnalyzeRequest
-                   ) -> tuple[pc.VerifyBindingsResponse, rules_pb2.EvaluateResponse]:
+                   ) -> tuple[tuple[pc.VerifyBindingsRequest, pc.VerifyBindingsResponse], rules_pb2.EvaluateResponse]:
     """What the real physician_codes and rules answer for the first check, with the samples loaded."""
     from tests.servers import serve
 
@@ -87,7 +87,8 @@ def record_answers(url: str, data_dir: Path, sample: claims_pb2.AnalyzeRequest
 
         def __getattr__(self, name: str) -> Any:
             def call(request: Any, **kw: Any) -> Any:
-                recorded[name] = reply = getattr(self.stub, name)(request, **kw)
+                reply = getattr(self.stub, name)(request, **kw)
+                recorded[name] = (request, reply)
                 return reply
             return call
 
@@ -111,21 +112,26 @@ def record_answers(url: str, data_dir: Path, sample: claims_pb2.AnalyzeRequest
                                   Recording(registry))  # type: ignore[arg-type]
         servicer.Analyze(sample, Context())  # type: ignore[arg-type]
         servicer.audit.stop()
-    return recorded["VerifyBindings"], recorded["Evaluate"]
+    return recorded["VerifyBindings"], recorded["Evaluate"][1]
 
 
 class Replay:
     """physician_codes and rules answering every check as they answered the recorded one."""
 
-    def __init__(self, bindings: pc.VerifyBindingsResponse, evaluated: rules_pb2.EvaluateResponse) -> None:
-        self.statuses = {b.line_id.split("\x1f", 1)[1]: (b.status, b.detail) for b in bindings.results}
+    def __init__(self, bindings: tuple[pc.VerifyBindingsRequest, pc.VerifyBindingsResponse],
+                 evaluated: rules_pb2.EvaluateResponse) -> None:
+        asked, answered = bindings
+        # A verdict is a function of the doctor, the institution and the day.
+        self.verdicts = {(q.staff_code, q.institution_code, q.service_date): (b.status, b.detail)
+                         for q, b in zip(asked.lines, answered.results, strict=True)}
         self.findings = list(evaluated.findings)
 
     def VerifyBindings(self, request: pc.VerifyBindingsRequest, **kw: Any) -> pc.VerifyBindingsResponse:
         out = pc.VerifyBindingsResponse()
-        for line in request.lines:
-            status, detail = self.statuses.get(line.line_id.split("\x1f", 1)[1], (pc.BINDING_STATUS_VALID, ""))
-            out.results.add(line_id=line.line_id, status=status, detail=detail)
+        for q in request.lines:
+            status, detail = self.verdicts.get((q.staff_code, q.institution_code, q.service_date),
+                                               (pc.BINDING_STATUS_VALID, ""))
+            out.results.add(line_id=q.line_id, status=status, detail=detail)
         return out
 
     def Evaluate(self, request: rules_pb2.EvaluateRequest, **kw: Any) -> rules_pb2.EvaluateResponse:
@@ -150,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         telemetry.setup("claims", Path(tmp))
         reqs = requests(2 * args.checks + 40, stamp)
         bindings, evaluated = record_answers(url, Path(tmp), reqs[0])
-        print(f"recorded: {len(bindings.results)} binding results, {len(evaluated.findings)} rule findings")
+        print(f"recorded: {len(bindings[1].results)} binding results, {len(evaluated.findings)} rule findings")
         replay = Replay(bindings, evaluated)
         engine = create_engine(url)
         servicer = ClaimsServicer(ClaimsStore(engine), replay, replay)  # type: ignore[arg-type]

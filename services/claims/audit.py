@@ -331,7 +331,8 @@ class AuditRunner:
             raise InvalidArgument([FieldViolation(
                 "rule_pack_version", f"rules serves {evaluated.rule_pack_version!r}, the run asked for {wanted_version!r}")])
         doctor_by_line = {(c.claim_id, ln.line_id): ln.doctor_code for c in judged for ln in c.lines}
-        found = findings_from_bindings(judged, not_valid_bindings(bindings.results))
+        not_valid = {tuple(k.split("\x1f", 1)): v for k, v in not_valid_bindings(bindings.results).items()}
+        found = findings_from_bindings(judged, not_valid)  # type: ignore[arg-type]
         found += [finding_from_rules(f, doctor_by_line) for f in evaluated.findings]
         return found, evaluated.rule_pack_version
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import grpc
@@ -31,7 +31,12 @@ from fundguard.runtime.wire import ParsedOnce, date_or_none, money
 from services.claims.audit import AuditRunner
 from services.claims.cases import encounter_proto, lookback_days
 from services.claims.cycle import Cycle, bill_deductions, deduction_lines
-from services.claims.domain.binding import findings_from_bindings
+from services.claims.domain.binding import (
+    BindingQuestion,
+    binding_questions,
+    findings_from_bindings,
+    line_verdicts,
+)
 from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord, claim_id_for
 from services.claims.domain.volumes import DoctorVolume, check_request, period_dates
 from services.claims.ingestion import Ingestion
@@ -114,21 +119,12 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
     return people, records
 
 
-def binding_queries(records: Sequence[ClaimRecord]) -> pc_pb.VerifyBindingsRequest:
-    """The physician_codes question for every fee line: its doctor at its institution on its
-    day. A line is named by its claim id and line id, joined by a unit separator."""
-    verify = pc_pb.VerifyBindingsRequest()
-    add = verify.lines.add
-    days: dict[date, str] = {}  # a request's lines share a few days
-    for r in records:
-        claim, institution = r.claim_id + "\x1f", r.institution_code
-        for line in r.lines:
-            day = days.get(line.service_date)
-            if day is None:
-                day = days[line.service_date] = line.service_date.isoformat()
-            add(line_id=claim + line.line_id, staff_code=line.doctor_code, institution_code=institution,
-                service_date=day)
-    return verify
+def binding_request(asked: Mapping[BindingQuestion, int]) -> pc_pb.VerifyBindingsRequest:
+    """physician_codes' VerifyBindings for the distinct binding questions, each named by its
+    number: its verdict is the same for every line that asks it."""
+    return pc_pb.VerifyBindingsRequest(lines=[
+        pc_pb.BindingQuery(line_id=str(n), staff_code=staff, institution_code=institution, service_date=day.isoformat())
+        for (staff, institution, day), n in asked.items()])
 
 
 UNTRACED = "-"  # a batch item sent without a trace of its own
@@ -323,7 +319,8 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
     def _check_together(self, together: list[Check], requested_at: datetime, context: grpc.ServicerContext,
                         conn: Connection) -> None:
         records = [r for c in together for r in c.records]
-        verify = binding_queries(records)
+        asked = binding_questions(records)
+        verify = binding_request(asked)
         # One rules call per moment and rule set (a batch nearly always has one of each).
         evaluations: dict[tuple[int, tuple[str, ...]], rules_pb2.EvaluateRequest] = {}
         for c in together:
@@ -338,7 +335,8 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             lambda: self.registry.VerifyBindings(verify, timeout=deadline),
             *[(lambda e=e: self.rules.Evaluate(e, timeout=deadline)) for e in evaluations.values()],
         )
-        not_valid = not_valid_bindings(bindings.results)
+        answered = not_valid_bindings(bindings.results)
+        not_valid = line_verdicts(records, asked, [answered.get(str(n)) for n in range(len(asked))])
         # Each check is in one rules call; its findings keep that call's order.
         rule_findings = [f for reply in evaluated for f in reply.findings]
         doctor_by_line = ({(r.claim_id, line.line_id): line.doctor_code for r in records for line in r.lines}

@@ -20,20 +20,18 @@ BINDING_NAMES = {
 }
 
 
-def not_valid_bindings(results: Iterable[pc_pb.BindingResult]) -> dict[tuple[str, str], tuple[str, str]]:
-    """The lines whose binding is not valid, keyed by claim id and line id (the query's line id
-    is the two joined by a unit separator), with the status's name and physician_codes' detail.
-    Only these make findings, and there are usually none, so valid lines are not keyed; a
-    later answer about the same line still overrides an earlier one."""
-    out: dict[tuple[str, str], tuple[str, str]] = {}
+def not_valid_bindings(results: Iterable[pc_pb.BindingResult]) -> dict[str, tuple[str, str]]:
+    """The answers that a binding is not valid, by the line id the question carried: the
+    status's name and physician_codes' detail. Only these make findings, and there are
+    usually none, so valid answers are not kept; a later answer about the same line id still
+    overrides an earlier one."""
+    out: dict[str, tuple[str, str]] = {}
     for b in results:
         name = BINDING_NAMES.get(b.status, "valid")
         if name in NOT_VALID:
-            claim_id, _, line_id = b.line_id.partition("\x1f")
-            out[claim_id, line_id] = (name, b.detail)
+            out[b.line_id] = (name, b.detail)
         elif out:
-            claim_id, _, line_id = b.line_id.partition("\x1f")
-            out.pop((claim_id, line_id), None)
+            out.pop(b.line_id, None)
     return out
 
 
