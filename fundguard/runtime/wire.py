@@ -49,3 +49,31 @@ def money(amount: Decimal | None) -> common_pb2.Money:
 
 def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT)
+
+
+class ParsedOnce:
+    """The decimal and date fields of one message, each distinct text parsed once: a
+    request's fee lines repeat a few dates, quantities and prices. A missing or malformed
+    value is reported every time it occurs, under its own field's name (``at.name``, only
+    formatted then), exactly as ``decimal_or_none`` and ``date_or_none`` report it."""
+
+    def __init__(self, problems: list[FieldViolation]) -> None:
+        self.problems = problems
+        self._decimals: dict[str, Decimal] = {}
+        self._dates: dict[str, date] = {}
+
+    def decimal(self, value: str, at: str, name: str, *, required: bool = False) -> Decimal | None:
+        d = self._decimals.get(value)
+        if d is None:
+            d = decimal_or_none(value, f"{at}.{name}", self.problems, required=required)
+            if d is not None:
+                self._decimals[value] = d
+        return d
+
+    def date(self, value: str, at: str, name: str, *, required: bool = False) -> date | None:
+        d = self._dates.get(value)
+        if d is None:
+            d = date_or_none(value, f"{at}.{name}", self.problems, required=required)
+            if d is not None:
+                self._dates[value] = d
+        return d

@@ -45,7 +45,7 @@ from services.claims.metrics import audit_lines, count_findings
 from services.claims.steps import claim_step, traceparents
 from services.claims.store.repository import load_patient_claims
 from services.claims.store.tables import audit_runs, findings
-from services.claims.translate import BINDING_NAMES, finding_from_rules
+from services.claims.translate import finding_from_rules, not_valid_bindings
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("fundguard.claims")
@@ -330,10 +330,9 @@ class AuditRunner:
         if wanted_version and evaluated.rule_pack_version != wanted_version:
             raise InvalidArgument([FieldViolation(
                 "rule_pack_version", f"rules serves {evaluated.rule_pack_version!r}, the run asked for {wanted_version!r}")])
-        results = {tuple(b.line_id.split("\x1f", 1)): (BINDING_NAMES.get(b.status, "valid"), b.detail)
-                   for b in bindings.results}
         doctor_by_line = {(c.claim_id, ln.line_id): ln.doctor_code for c in judged for ln in c.lines}
-        found = findings_from_bindings(judged, results)  # type: ignore[arg-type]
+        not_valid = {tuple(k.split("\x1f", 1)): v for k, v in not_valid_bindings(bindings.results).items()}
+        found = findings_from_bindings(judged, not_valid)  # type: ignore[arg-type]
         found += [finding_from_rules(f, doctor_by_line) for f in evaluated.findings]
         return found, evaluated.rule_pack_version
 

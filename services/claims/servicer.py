@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -27,18 +27,23 @@ from fundguard.runtime import telemetry
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound, error_status
 from fundguard.runtime.paging import next_token, page_after, page_size
 from fundguard.runtime.telemetry import CLAIM_ID, INSTITUTION_CODE
-from fundguard.runtime.wire import date_or_none, decimal_or_none, money
+from fundguard.runtime.wire import ParsedOnce, date_or_none, money
 from services.claims.audit import AuditRunner
 from services.claims.cases import encounter_proto, lookback_days
 from services.claims.cycle import Cycle, bill_deductions, deduction_lines
-from services.claims.domain.binding import findings_from_bindings
+from services.claims.domain.binding import (
+    BindingQuestion,
+    binding_questions,
+    findings_from_bindings,
+    line_verdicts,
+)
 from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord, claim_id_for
 from services.claims.domain.volumes import DoctorVolume, check_request, period_dates
 from services.claims.ingestion import Ingestion
 from services.claims.store.analyses import AnalysisRecord, autocommit, history_claims
 from services.claims.store.repository import ClaimsStore
 from services.claims.store.tables import settlements
-from services.claims.translate import BINDING_NAMES, finding_from_rules, finding_to_proto
+from services.claims.translate import finding_from_rules, finding_to_proto, not_valid_bindings
 
 T = TypeVar("T")
 MOMENTS = {common_pb2.MOMENT_PRE: "pre", common_pb2.MOMENT_IN: "in", common_pb2.MOMENT_POST: "post"}
@@ -49,6 +54,8 @@ log = logging.getLogger(__name__)
 def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRecord], list[ClaimRecord]]:
     """Domain records from the wire, naming every malformed field at once."""
     problems: list[FieldViolation] = []
+    # The lines of a request repeat a few dates and amounts: each distinct text is parsed once.
+    parse = ParsedOnce(problems)
     people: list[PatientRecord] = []
     records: list[ClaimRecord] = []
     if not cases:
@@ -60,8 +67,8 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
         if p.gender not in ("1", "2", "9", ""):
             problems.append(FieldViolation(f"{at}.gender", f"must be 1 (male), 2 (female) or 9, got {p.gender!r}"))
         people.append(PatientRecord(
-            p.patient_id, p.name, p.gender, date_or_none(p.birth_date, f"{at}.birth_date", problems),
-            date_or_none(p.death_date, f"{at}.death_date", problems), p.insurance_type))
+            p.patient_id, p.name, p.gender, parse.date(p.birth_date, at, "birth_date"),
+            parse.date(p.death_date, at, "death_date"), p.insurance_type))
         if not case.encounters:
             problems.append(FieldViolation(f"cases[{ci}].encounters", "at least one encounter is required"))
         for ei, e in enumerate(case.encounters):
@@ -76,31 +83,33 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
             seen: set[str] = set()
             for li, line in enumerate(e.lines):
                 la = f"{at}.lines[{li}]"
-                if not line.line_id:
+                line_id = line.line_id
+                if not line_id:
                     problems.append(FieldViolation(f"{la}.line_id", "required"))
-                elif line.line_id in seen:
-                    problems.append(FieldViolation(f"{la}.line_id", f"duplicate line id {line.line_id!r} in the encounter"))
-                seen.add(line.line_id)
-                if not line.item_code:
+                elif line_id in seen:
+                    problems.append(FieldViolation(f"{la}.line_id", f"duplicate line id {line_id!r} in the encounter"))
+                seen.add(line_id)
+                item_code = line.item_code
+                if not item_code:
                     problems.append(FieldViolation(f"{la}.item_code", "required"))
-                qty = decimal_or_none(line.quantity, f"{la}.quantity", problems, required=True)
-                amount = decimal_or_none(line.amount.amount, f"{la}.amount", problems, required=True)
-                price = decimal_or_none(line.unit_price.amount, f"{la}.unit_price", problems)
-                day = date_or_none(line.service_date, f"{la}.service_date", problems, required=True)
+                qty = parse.decimal(line.quantity, la, "quantity", required=True)
+                amount = parse.decimal(line.amount.amount, la, "amount", required=True)
+                price = parse.decimal(line.unit_price.amount, la, "unit_price")
+                day = parse.date(line.service_date, la, "service_date", required=True)
                 if qty is None or amount is None or day is None:
                     continue
-                lines.append(LineRecord(line.line_id, line.item_code, line.item_name, line.item_type,
+                lines.append(LineRecord(line_id, item_code, line.item_name, line.item_type,
                                         line.item_class, qty, price, amount, day, line.dept_code,
                                         line.doctor_code, line.doctor_name, line.original_line_id))
             records.append(ClaimRecord(
                 claim_id=claim_id_for(e.institution_code, e.encounter_id), encounter_id=e.encounter_id,
                 institution_code=e.institution_code, institution_level=e.institution_level,
                 patient_id=p.patient_id, care_setting=e.care_setting, med_type=e.med_type,
-                admission_date=date_or_none(e.admission_date, f"{at}.admission_date", problems),
-                discharge_date=date_or_none(e.discharge_date, f"{at}.discharge_date", problems),
+                admission_date=parse.date(e.admission_date, at, "admission_date"),
+                discharge_date=parse.date(e.discharge_date, at, "discharge_date"),
                 doctor_code=e.doctor_code, dept_code=e.dept_code,
                 insurance_type=e.insurance_type or p.insurance_type,
-                total_amount=decimal_or_none(e.total_amount.amount, f"{at}.total_amount", problems),
+                total_amount=parse.decimal(e.total_amount.amount, at, "total_amount"),
                 diagnoses=[{"code": d.code, "name": d.name, "main": d.main} for d in e.diagnoses],
                 procedures=[{"code": x.code, "name": x.name, "main": x.main} for x in e.procedures],
                 lines=lines,
@@ -108,6 +117,14 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
     if problems:
         raise InvalidArgument(problems)
     return people, records
+
+
+def binding_request(asked: Mapping[BindingQuestion, int]) -> pc_pb.VerifyBindingsRequest:
+    """physician_codes' VerifyBindings for the distinct binding questions, each named by its
+    number: its verdict is the same for every line that asks it."""
+    return pc_pb.VerifyBindingsRequest(lines=[
+        pc_pb.BindingQuery(line_id=str(n), staff_code=staff, institution_code=institution, service_date=day.isoformat())
+        for (staff, institution, day), n in asked.items()])
 
 
 UNTRACED = "-"  # a batch item sent without a trace of its own
@@ -302,11 +319,8 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
     def _check_together(self, together: list[Check], requested_at: datetime, context: grpc.ServicerContext,
                         conn: Connection) -> None:
         records = [r for c in together for r in c.records]
-        verify = pc_pb.VerifyBindingsRequest()
-        for r in records:
-            for line in r.lines:
-                verify.lines.add(line_id=f"{r.claim_id}\x1f{line.line_id}", staff_code=line.doctor_code,
-                                 institution_code=r.institution_code, service_date=line.service_date.isoformat())
+        asked = binding_questions(records)
+        verify = binding_request(asked)
         # One rules call per moment and rule set (a batch nearly always has one of each).
         evaluations: dict[tuple[int, tuple[str, ...]], rules_pb2.EvaluateRequest] = {}
         for c in together:
@@ -321,17 +335,18 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             lambda: self.registry.VerifyBindings(verify, timeout=deadline),
             *[(lambda e=e: self.rules.Evaluate(e, timeout=deadline)) for e in evaluations.values()],
         )
-        binding_results = {tuple(b.line_id.split("\x1f", 1)): (BINDING_NAMES.get(b.status, "valid"), b.detail)
-                           for b in bindings.results}
-        doctor_by_line = {(r.claim_id, line.line_id): line.doctor_code for r in records for line in r.lines}
+        answered = not_valid_bindings(bindings.results)
+        not_valid = line_verdicts(records, asked, [answered.get(str(n)) for n in range(len(asked))])
         # Each check is in one rules call; its findings keep that call's order.
         rule_findings = [f for reply in evaluated for f in reply.findings]
+        doctor_by_line = ({(r.claim_id, line.line_id): line.doctor_code for r in records for line in r.lines}
+                          if rule_findings else {})
         batch: list[AnalysisRecord] = []
         for c in together:
             scope = c.request.request_id or requested_at.isoformat()
             mine = {r.claim_id for r in c.records}
             found = [f.with_id(scope) for f in (
-                findings_from_bindings(c.records, binding_results)  # type: ignore[arg-type]
+                findings_from_bindings(c.records, not_valid)
                 + [finding_from_rules(f, doctor_by_line) for f in rule_findings if f.claim_id in mine]
             )]
             with c.span(requested_at):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from fundguard.common.v1 import common_pb2
 from fundguard.physician_codes.v1 import physician_codes_pb2 as pc_pb
 from fundguard.runtime.errors import FieldViolation
 from fundguard.runtime.wire import date_or_none, decimal_or_none, money
+from services.claims.domain.binding import NOT_VALID
 from services.claims.domain.model import FindingRecord
 
 BINDING_NAMES = {
@@ -16,6 +18,21 @@ BINDING_NAMES = {
     pc_pb.BINDING_STATUS_UNKNOWN_CODE: "unknown_code", pc_pb.BINDING_STATUS_NOT_REGISTERED: "not_registered",
     pc_pb.BINDING_STATUS_SUSPENDED: "suspended", pc_pb.BINDING_STATUS_TERMINATED: "terminated",
 }
+
+
+def not_valid_bindings(results: Iterable[pc_pb.BindingResult]) -> dict[str, tuple[str, str]]:
+    """The answers that a binding is not valid, by the line id the question carried: the
+    status's name and physician_codes' detail. Only these make findings, and there are
+    usually none, so valid answers are not kept; a later answer about the same line id still
+    overrides an earlier one."""
+    out: dict[str, tuple[str, str]] = {}
+    for b in results:
+        name = BINDING_NAMES.get(b.status, "valid")
+        if name in NOT_VALID:
+            out[b.line_id] = (name, b.detail)
+        elif out:
+            out.pop(b.line_id, None)
+    return out
 
 
 def finding_to_proto(f: dict[str, Any] | FindingRecord) -> common_pb2.Finding:

@@ -4,7 +4,8 @@ passes unnoticed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 
 from services.claims.domain.model import ClaimRecord, FindingRecord
 
@@ -21,11 +22,44 @@ BINDING_RULE = {
 }
 NOT_VALID = {"missing_code", "unknown_code", "not_registered", "suspended", "terminated"}
 
+# What a binding's verdict depends on: the ordering doctor's code, the institution and the day.
+BindingQuestion = tuple[str, str, date]
+
+
+def binding_questions(claims: Iterable[ClaimRecord]) -> dict[BindingQuestion, int]:
+    """The distinct questions the claims' fee lines ask, numbered in order of first appearance.
+    An encounter's lines share a doctor or two and a few days, so a 50-line check asks one or
+    two questions rather than fifty."""
+    asked: dict[BindingQuestion, int] = {}
+    for claim in claims:
+        for line in claim.lines:
+            asked.setdefault((line.doctor_code, claim.institution_code, line.service_date), len(asked))
+    return asked
+
+
+def line_verdicts(claims: Iterable[ClaimRecord], asked: Mapping[BindingQuestion, int],
+                  verdicts: Sequence[tuple[str, str] | None]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each question's verdict (status, detail; None for none) given back to the lines that
+    asked it, keyed by claim id and line id; a line id met twice in a claim keeps its last."""
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    if not any(verdicts):
+        return out
+    for claim in claims:
+        for line in claim.lines:
+            verdict = verdicts[asked[line.doctor_code, claim.institution_code, line.service_date]]
+            if verdict is not None:
+                out[claim.claim_id, line.line_id] = verdict
+            else:
+                out.pop((claim.claim_id, line.line_id), None)
+    return out
+
 
 def findings_from_bindings(claims: Iterable[ClaimRecord],
                            results: Mapping[tuple[str, str], tuple[str, str]]) -> list[FindingRecord]:
     """One finding per fee line whose binding (keyed by claim id and line id) is not valid."""
     out: list[FindingRecord] = []
+    if not results:
+        return out
     for claim in claims:
         for line in claim.lines:
             status, detail = results.get((claim.claim_id, line.line_id), ("valid", ""))

@@ -105,7 +105,8 @@ order_lines = sa.Table(
     sa.Column("doctor_name", sa.Text, nullable=False, server_default=""),
     sa.Column("original_line_id", sa.String(64), nullable=False, server_default=""),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Index("ix_order_lines_patient_date", "patient_id", "service_date"),
+    # No index by patient: nothing reads orders that way (history is billed lines), and each
+    # real-time check would maintain one more index entry per line.
 )
 
 analyses = sa.Table(

@@ -4,6 +4,7 @@ audit's loader reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -232,6 +233,25 @@ def test_a_finding_on_a_claim_not_written_fails_the_whole_statement(engine: Engi
     with pytest.raises(sa.exc.IntegrityError), store.autocommit(engine) as conn:
         store.record_analyses(conn, [store.AnalysisRecord(
             [PatientRecord(f"P-{tag}", "", "", None, None, "")], records, [orphan], "pre", "", "")])
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).where(claims.c.claim_id == records[0].claim_id)).scalar() == 0
+
+
+@pytest.mark.parametrize("bad", [{"line_id": "9" * 65}, {"original_line_id": "x" * 65},
+                                 {"quantity": Decimal("1E+10")}, {"amount": Decimal("-1E+12")}])
+def test_an_order_line_out_of_its_columns_bounds_is_refused_as_the_insert_refused_it(
+        engine: Engine, bad: dict[str, Any]) -> None:
+    """Order lines travel as one JSON array per column: lengths and precisions are still
+    checked by the columns' types (not cut by a cast), with the same error, and nothing is stored."""
+    tag = uuid.uuid4().hex[:8]
+    people = [PatientRecord(f"P-{tag}", "", "", None, None, "")]
+    records = [claim(f"H32118100064-L{tag}", f"P-{tag}", [line("1"), dataclasses.replace(line("2"), **bad)])]
+    with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as expected, conn.begin():
+        reference_write(conn, people, records, [], "pre", "", "", None)
+    with pytest.raises(sa.exc.DBAPIError) as got, store.autocommit(engine) as conn:
+        store.record_analyses(conn, [store.AnalysisRecord(people, records, [], "pre", "", "")])
+    assert type(got.value.orig) is type(expected.value.orig)
+    assert str(got.value.orig).splitlines()[0] == str(expected.value.orig).splitlines()[0]
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).where(claims.c.claim_id == records[0].claim_id)).scalar() == 0
 

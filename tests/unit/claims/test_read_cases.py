@@ -1,0 +1,70 @@
+"""read_cases: a request's fee lines into domain records, every malformed field named."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from fundguard.common.v1 import common_pb2
+from fundguard.runtime.errors import InvalidArgument
+from services.claims.domain.model import LineRecord
+from services.claims.servicer import read_cases
+
+
+def fee_line(line_id: str, quantity: str = "1", amount: str = "10.00", day: str = "2026-11-01 09:10:00",
+             price: str = "10.00") -> common_pb2.FeeLine:
+    return common_pb2.FeeLine(line_id=line_id, item_code="110200001", quantity=quantity,
+                              amount=common_pb2.Money(amount=amount), unit_price=common_pb2.Money(amount=price),
+                              service_date=day, doctor_code="D32118100101")
+
+
+def cases(*lines: common_pb2.FeeLine, admission: str = "") -> list[common_pb2.PatientCase]:
+    return [common_pb2.PatientCase(
+        patient=common_pb2.Patient(patient_id="P1", gender="1", birth_date="1975-04-02"),
+        encounters=[common_pb2.Encounter(encounter_id="E1", institution_code="H1", care_setting="1",
+                                         admission_date=admission, lines=list(lines))])]
+
+
+def test_lines_sharing_texts_read_as_equal_values() -> None:
+    _, [claim] = read_cases(cases(fee_line("1"), fee_line("2", quantity="2", amount="20.00"),
+                                  fee_line("3", day="2026-11-02", price="")))
+    assert [(ln.quantity, ln.amount, ln.unit_price, ln.service_date) for ln in claim.lines] == [
+        (Decimal("1"), Decimal("10.00"), Decimal("10.00"), date(2026, 11, 1)),
+        (Decimal("2"), Decimal("20.00"), Decimal("10.00"), date(2026, 11, 1)),
+        (Decimal("1"), Decimal("10.00"), None, date(2026, 11, 2)),
+    ]
+
+
+def test_every_malformed_occurrence_is_named_in_order_even_when_its_text_repeats() -> None:
+    with pytest.raises(InvalidArgument) as err:
+        read_cases(cases(
+            fee_line("1", quantity="x", day="2026-13-01"),
+            fee_line("2", quantity="x", amount="", day="2026-13-01"),
+            fee_line("2", quantity="Infinity", day=""),
+            fee_line("4"),  # valid texts the earlier lines also carried
+            admission="someday"))
+    assert [(v.field, v.reason) for v in err.value.violations] == [
+        ("cases[0].encounters[0].lines[0].quantity", "must be a decimal number, got 'x'"),
+        ("cases[0].encounters[0].lines[0].service_date", "must be a date YYYY-MM-DD, got '2026-13-01'"),
+        ("cases[0].encounters[0].lines[1].quantity", "must be a decimal number, got 'x'"),
+        ("cases[0].encounters[0].lines[1].amount", "required"),
+        ("cases[0].encounters[0].lines[1].service_date", "must be a date YYYY-MM-DD, got '2026-13-01'"),
+        ("cases[0].encounters[0].lines[2].line_id", "duplicate line id '2' in the encounter"),
+        ("cases[0].encounters[0].lines[2].quantity", "must be a finite decimal number, got 'Infinity'"),
+        ("cases[0].encounters[0].lines[2].service_date", "required"),
+        ("cases[0].encounters[0].admission_date", "must be a date YYYY-MM-DD, got 'someday'"),
+    ]
+
+
+def test_a_line_record_is_frozen_and_compares_by_value() -> None:
+    values = ("1", "110200001", "诊查费", "201", "01", Decimal("1"), None, Decimal("10.00"), date(2026, 11, 1),
+              "A03", "D1", "", "")
+    line = LineRecord(*values)
+    assert dataclasses.astuple(line) == values
+    assert line == LineRecord(*values) and hash(line) == hash(LineRecord(*values))
+    assert dataclasses.replace(line, amount=Decimal("5")).amount == Decimal("5")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        line.amount = Decimal("0")  # type: ignore[misc]
