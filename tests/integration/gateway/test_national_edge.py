@@ -56,18 +56,11 @@ def test_a_callers_rate_is_limited_in_the_national_shape(narrow: Gateway) -> Non
 
 
 def test_at_capacity_the_answer_is_429_at_once(gw: Gateway) -> None:
-    gate = gw.app.state.edge.gate
-    taken = 0
-    while gate.enter():
-        taken += 1
-    try:
+    with gw.at_capacity():
         r = gw.role("platform", "POST", NATIONAL, json=sample("01-clean-outpatient"))
         refused(r, 429, "at capacity")
         assert r.headers["retry-after"] == "1"
-    finally:
-        for _ in range(taken):
-            gate.leave()
-    assert gate.inflight == 0
+    assert gw.app.state.edge.gate.inflight == 0
 
 
 def test_an_unexpected_failure_is_a_logged_500_without_internals(gw: Gateway, monkeypatch: pytest.MonkeyPatch,

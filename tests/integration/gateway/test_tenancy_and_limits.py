@@ -308,13 +308,6 @@ def test_bodies_over_the_limit_are_refused(tight: Gateway) -> None:
 
 
 def test_overload_answers_429_at_once(tight: Gateway) -> None:
-    gate = tight.app.state.edge.gate
-    taken = 0
-    while gate.enter():
-        taken += 1
-    try:
+    with tight.at_capacity():
         r = tight.as_("admin-1", "GET", "/api/v1/whoami")
         assert r.status_code == 429 and r.headers["retry-after"] == "1"
-    finally:
-        for _ in range(taken):
-            gate.leave()
