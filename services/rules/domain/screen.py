@@ -100,18 +100,19 @@ class Screen:
         self.encounters = rows.encounters
         self.by_claim = {e["claim_id"]: e for e in rows.encounters}
         self.lines: list[Line] = []
-        # Lines (history included) whose catalogue entry sets an attribute, in any period.
+        # Lines (history included) whose catalogue entry sets an attribute, in any period, or
+        # whose code keys an item pair table: most probes then look at only the few lines
+        # that could matter to them.
         self.having: dict[str, list[Line]] = {}
         self.first_day: dict[str, date] = {}
+        entries = _entries(catalogue)
         for r in rows.lines:
             code = r["item_code"]
-            found = catalogue.plain_rows("items.csv", code)
-            item = found[0] if found else None
-            line = Line(r, self.by_claim[r["claim_id"]], self.patients[r["patient_id"]], item)
+            entry = entries.get(code) or _entry(catalogue, code)
+            line = Line(r, self.by_claim[r["claim_id"]], self.patients[r["patient_id"]], entry[0])
             self.lines.append(line)
-            if item is not None:
-                for attr in _attributes(catalogue, code, item):
-                    self.having.setdefault(attr, []).append(line)
+            for key in entry[1]:
+                self.having.setdefault(key, []).append(line)
             first = self.first_day.get(line.claim)
             if first is None or line.day < first:
                 self.first_day[line.claim] = line.day
@@ -130,10 +131,10 @@ class Screen:
         claims = [e["claim_id"] for e in rows.encounters]
         if len(set(claims)) != len(claims):
             return None
-        for r in rows.lines:
-            for column, scale in _SCALES.items():
-                if not _exact(r[column], scale):
-                    return None
+        # Each distinct value once: a request's lines share quantities, prices and amounts.
+        for column, scale in _SCALES.items():
+            if not all(_exact(v, scale) for v in {r[column] for r in rows.lines}):
+                return None
         if not all(_exact(e["total_amount"], 2) for e in rows.encounters):
             return None
         return cls(rows, catalogue)
@@ -149,6 +150,10 @@ class Screen:
 
     def pairs(self, table: str, key: str) -> tuple[dict[str, Any], ...]:
         return self.catalogue.plain_rows(table, key)
+
+    def charged_in(self, table: str) -> list[Line]:
+        """Charged lines whose code keys an item pair table: the only ones with rows there."""
+        return [x for x in self.having.get(table, ()) if x.charged]
 
     def prefix_rows(self, table: str, code: str) -> Iterable[dict[str, Any]]:
         """Rows of a prefix-keyed table whose prefix starts ``code`` (Catalogue.prefix_rows)."""
@@ -192,18 +197,34 @@ def _exact(value: Decimal | None, scale: int) -> bool:
         return False
 
 
-def _attributes(catalogue: Catalogue, code: str, item: dict[str, Any]) -> tuple[str, ...]:
-    """The attributes an item sets, kept per catalogue version and code."""
-    memo: dict[str, tuple[str, ...]] = catalogue.memo.setdefault("screen.attributes", {})
-    got = memo.get(code)
-    if got is None:
-        got = tuple(k for k, v in item.items() if k not in ("item_code", "name", "item_type") and _present(v))
+# Pair tables keyed by an item code, which the screen's probes read per line.
+ITEM_PAIR_TABLES = tuple(name for name, (_, key) in PAIR_TABLES.items() if key in ("item_code", "item_code_a"))
+Entry = tuple[dict[str, Any] | None, tuple[str, ...]]
+
+
+def _entries(catalogue: Catalogue) -> dict[str, Entry]:
+    memo: dict[str, Entry] = catalogue.memo.setdefault("screen.entries", {})
+    return memo
+
+
+def _entry(catalogue: Catalogue, code: str) -> Entry:
+    """A code's catalogue item (None when unknown), with the attributes it sets and the item
+    pair tables holding rows for it; kept per catalogue version and code."""
+    found = catalogue.plain_rows("items.csv", code)
+    item = found[0] if found else None
+    keys: tuple[str, ...] = ()
+    if item is not None:
+        keys = tuple(k for k, v in item.items() if k not in ("item_code", "name", "item_type") and _present(v))
         if any(item[c] is not None for c in ("price_ceiling_1", "price_ceiling_2", "price_ceiling_3")):
-            got += ("price_ceiling",)
+            keys += ("price_ceiling",)
         if item["min_age_days"] is not None or item["max_age_days"] is not None:
-            got += ("age_days",)
-        memo[code] = got
-    return got
+            keys += ("age_days",)
+    keys += tuple(t for t in ITEM_PAIR_TABLES if catalogue.plain_rows(t, code))
+    memo = _entries(catalogue)
+    if len(memo) >= 200_000:  # bounded like plain_rows: unknown codes are remembered too
+        memo.clear()
+    memo[code] = (item, keys)
+    return item, keys
 
 
 def _prefix_lengths(catalogue: Catalogue, table: str) -> list[int]:
@@ -484,12 +505,15 @@ def _surgery(s: Screen, rule: Rule) -> bool:
 @screen("contains_duplicate")
 def _contains(s: Screen, rule: Rule) -> bool:
     """A charged item and, the same day in the same encounter, a charged item that contains it."""
+    containers = s.charged_in("contains.csv")
+    if not containers:
+        return False
     keep = _of_rule(rule)
     contained: dict[tuple[str, date], set[str]] = {}
     for x in s.charged:
         if keep(x):
             contained.setdefault((x.claim, x.day), set()).add(x.code)
-    for x in s.charged:
+    for x in containers:
         codes = contained.get((x.claim, x.day))
         if codes and any(r["contained_code"] in codes for r in s.pairs("contains.csv", x.code)):
             return True
@@ -501,7 +525,7 @@ def _bundle(s: Screen, rule: Rule) -> bool:
     """Two different parts of one bundle charged the same day in one encounter."""
     keep = _of_rule(rule)
     parts: dict[tuple[str, date, str], set[str]] = {}
-    for x in s.charged:
+    for x in s.charged_in("bundles.csv"):
         if not keep(x):
             continue
         for r in s.pairs("bundles.csv", x.code):
@@ -517,7 +541,7 @@ def _similar(s: Screen, rule: Rule) -> bool:
     """Two different drugs of one similar-action group in one encounter."""
     keep = _of_rule(rule)
     members: dict[tuple[str, str], set[str]] = {}
-    for x in s.charged:
+    for x in s.charged_in("similar_action.csv"):
         if not keep(x):
             continue
         for r in s.pairs("similar_action.csv", x.code):
@@ -532,22 +556,28 @@ def _similar(s: Screen, rule: Rule) -> bool:
 def _pair(s: Screen, rule: Rule) -> bool:
     """A charged item of the rule and a charged partner of a smaller code in one encounter."""
     table = "interactions.csv" if rule.template == "interaction" else "herb_incompatible.csv"
+    partnered = s.charged_in(table)
+    if not partnered:
+        return False
     keep = _of_rule(rule)
     codes: dict[str, set[str]] = {}
     for x in s.charged:
         codes.setdefault(x.claim, set()).add(x.code)
     return any(keep(x) and any(r["item_code_b"] in codes[x.claim] and x.code > r["item_code_b"]
-                               for r in s.pairs(table, x.code)) for x in s.charged)
+                               for r in s.pairs(table, x.code)) for x in partnered)
 
 
 @screen("requires_service")
 def _requires(s: Screen, rule: Rule) -> bool:
+    needing = s.charged_in("requires_service.csv")
+    if not needing:
+        return False
     keep = _of_rule(rule)
     billed: dict[str, set[str]] = {}
     for x in s.lines:
         if not x.history and x.qty > 0:
             billed.setdefault(x.claim, set()).add(x.code)
-    for x in s.charged:
+    for x in needing:
         needs = s.pairs("requires_service.csv", x.code)
         if needs and keep(x) and not any(r["service_code"] in billed[x.claim] for r in needs):
             return True
