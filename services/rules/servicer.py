@@ -227,7 +227,8 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         created = self.store.save(loaded, files, request.request_id)
         self._knowledge()
         with self._lock:
-            if created:
+            # A replica's first load reads the store after saving: the new version is there already.
+            if created and all(c.version != loaded.version for c in self.active.catalogues):
                 versions = sorted((*self.active.catalogues, loaded), key=lambda c: c.effective_from)
                 self.active = ActiveKnowledge(tuple(versions), self.active.pack)
         return rules_pb2.LoadCatalogueResponse(version=loaded.version, items=loaded.size, already_loaded=not created)

@@ -123,6 +123,10 @@ class Screen:
         for e in rows.encounters:
             days.update(d for d in (e["admission_date"], e["discharge_date"]) if d is not None)
         self.days = sorted(days)
+        # Whether a judged stay or a death date is here at all: most checks have neither, and
+        # the probes about them can then answer without reading the lines.
+        self.judged_stay = any(e["care_setting"] == "2" and not e["is_history"] for e in rows.encounters)
+        self.death_date = any(p["death_date"] is not None for p in self.patients.values())
 
     @classmethod
     def of(cls, rows: Rows, catalogue: Catalogue) -> Screen | None:
@@ -630,11 +634,13 @@ def _code_format(s: Screen, rule: Rule) -> bool:
 
 @screen("after_death")
 def _death(s: Screen, rule: Rule) -> bool:
-    return any(not x.history and x.qty > 0 and x.death is not None and x.day > x.death for x in s.lines)
+    return s.death_date and any(not x.history and x.qty > 0 and x.death is not None and x.day > x.death for x in s.lines)
 
 
 @screen("charge_outside_stay")
 def _outside(s: Screen, rule: Rule) -> bool:
+    if not s.judged_stay:
+        return False
     for x in s.lines:
         if not x.history and x.qty > 0 and x.enc["care_setting"] == "2":
             admitted, discharged = x.enc["admission_date"], x.enc["discharge_date"]
@@ -663,6 +669,8 @@ def _bed(s: Screen, rule: Rule) -> bool:
     """Bed-days charged in a stay beyond its length (returns ignored: looser than the net total).
     The template judges any stay line of the kind, in the catalogue's period or not."""
     kinds = _list_param(rule, "item_kinds", ["bed"])
+    if not s.judged_stay:
+        return False
     totals: dict[tuple[str, str], Decimal] = {}
     for x in s.lines:
         e = x.enc
