@@ -511,10 +511,10 @@ def _surgery(s: Screen, rule: Rule) -> bool:
 @screen("contains_duplicate")
 def _contains(s: Screen, rule: Rule) -> bool:
     """A charged item and, the same day in the same encounter, a charged item that contains it."""
+    keep = _of_rule(rule)  # read first: a parameter it cannot read lets the rule through
     containers = s.charged_in("contains.csv")
     if not containers:
         return False
-    keep = _of_rule(rule)
     contained: dict[tuple[str, date], set[str]] = {}
     for x in s.charged:
         if keep(x):
@@ -562,10 +562,10 @@ def _similar(s: Screen, rule: Rule) -> bool:
 def _pair(s: Screen, rule: Rule) -> bool:
     """A charged item of the rule and a charged partner of a smaller code in one encounter."""
     table = "interactions.csv" if rule.template == "interaction" else "herb_incompatible.csv"
+    keep = _of_rule(rule)
     partnered = s.charged_in(table)
     if not partnered:
         return False
-    keep = _of_rule(rule)
     codes: dict[str, set[str]] = {}
     for x in s.charged:
         codes.setdefault(x.claim, set()).add(x.code)
@@ -575,10 +575,10 @@ def _pair(s: Screen, rule: Rule) -> bool:
 
 @screen("requires_service")
 def _requires(s: Screen, rule: Rule) -> bool:
+    keep = _of_rule(rule)
     needing = s.charged_in("requires_service.csv")
     if not needing:
         return False
-    keep = _of_rule(rule)
     billed: dict[str, set[str]] = {}
     for x in s.lines:
         if not x.history and x.qty > 0:
