@@ -43,6 +43,34 @@ def date_or_none(value: str, field: str, problems: list[FieldViolation], *, requ
         return None
 
 
+class Parsed:
+    """The decimal and date strings of one request, each parsed once: an encounter's lines share
+    a few dates, quantities and prices. Only well-formed values are kept, so a malformed one is
+    reported at every field that carries it. Hot loops may look a value up in ``decimals`` or
+    ``dates`` first and build the field name only on a miss."""
+
+    def __init__(self, problems: list[FieldViolation]) -> None:
+        self.problems = problems
+        self.decimals: dict[str, Decimal] = {}
+        self.dates: dict[str, date] = {}
+
+    def decimal(self, value: str, field: str, *, required: bool = False) -> Decimal | None:
+        got = self.decimals.get(value)
+        if got is None:
+            got = decimal_or_none(value, field, self.problems, required=required)
+            if got is not None:
+                self.decimals[value] = got
+        return got
+
+    def day(self, value: str, field: str, *, required: bool = False) -> date | None:
+        got = self.dates.get(value)
+        if got is None:
+            got = date_or_none(value, field, self.problems, required=required)
+            if got is not None:
+                self.dates[value] = got
+        return got
+
+
 def money(amount: Decimal | None) -> common_pb2.Money:
     return common_pb2.Money(amount="" if amount is None else str(amount))
 

@@ -16,7 +16,7 @@ from fundguard.physician_codes.v1 import physician_codes_pb2 as pb
 from fundguard.physician_codes.v1 import physician_codes_pb2_grpc
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
 from fundguard.runtime.paging import next_token, page_after, page_size
-from fundguard.runtime.wire import date_or_none
+from fundguard.runtime.wire import Parsed, date_or_none
 from services.physician_codes.domain.binding import ONE_DAY, Binding, Sanction, judge, status_on
 from services.physician_codes.domain.codes import CodeFormats
 from services.physician_codes.domain.csvio import BadFile, RowError, read_rows, row_errors, write_rows
@@ -159,31 +159,33 @@ class PhysicianCodesServicer(physician_codes_pb2_grpc.PhysicianCodesServiceServi
     def VerifyBindings(self, request: pb.VerifyBindingsRequest,
                        context: grpc.ServicerContext) -> pb.VerifyBindingsResponse:
         problems: list[FieldViolation] = []
-        # An encounter's lines share a few dates, doctors and institutions: each distinct one
-        # is parsed and judged once (judge is a function of its arguments and the snapshot).
-        parsed: dict[str, date] = {}
-        days: list[date | None] = []
+        # An encounter's lines (and a gathered batch's) share a few dates, doctors and
+        # institutions: each distinct date text is parsed once, and each distinct (doctor,
+        # institution, date text) judged once (judge is a function of its arguments and the
+        # snapshot). Every date is read before the snapshot, so a malformed request is refused
+        # whole, naming each line that carries a bad date, without touching the registry.
+        parsed = Parsed(problems)
+        days = parsed.dates
         for i, q in enumerate(request.lines):
-            day = parsed.get(q.service_date)
-            if day is None:
-                day = date_or_none(q.service_date, f"lines[{i}].service_date", problems, required=True)
-                if day is not None:
-                    parsed[q.service_date] = day
-            days.append(day)
+            text = q.service_date
+            if text not in days:
+                parsed.day(text, f"lines[{i}].service_date", required=True)
         if problems:
             raise InvalidArgument(problems)
         facts = self.snapshots.current().facts
-        judged: dict[tuple[str, str, date], tuple[int, str]] = {}
+        judged: dict[tuple[str, str, str], tuple[int, str]] = {}
         response = pb.VerifyBindingsResponse()
         add = response.results.add
-        for q, day in zip(request.lines, days, strict=True):
-            assert day is not None
-            key = (q.staff_code, q.institution_code, day)
+        for q in request.lines:
+            key = (q.staff_code, q.institution_code, q.service_date)
             verdict = judged.get(key)
             if verdict is None:
-                binding, detail = judge(q.staff_code, q.institution_code, day, facts.get(q.staff_code))
+                binding, detail = judge(key[0], key[1], days[key[2]], facts.get(key[0]))
                 verdict = judged[key] = (STATUS[binding], detail)
-            add(line_id=q.line_id, status=verdict[0], detail=verdict[1])
+            if verdict[1]:
+                add(line_id=q.line_id, status=verdict[0], detail=verdict[1])
+            else:  # an empty detail is the field's default: nothing to set
+                add(line_id=q.line_id, status=verdict[0])
         return response
 
     def VerifyBindingsBulk(self, request: pb.VerifyBindingsBulkRequest,

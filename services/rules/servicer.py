@@ -12,7 +12,7 @@ import grpc
 from fundguard.common.v1 import common_pb2
 from fundguard.rules.v1 import rules_pb2, rules_pb2_grpc
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound
-from fundguard.runtime.wire import date_or_none, decimal_or_none, money
+from fundguard.runtime.wire import Parsed, date_or_none, money
 from services.rules.domain import catalogue as cat
 from services.rules.domain import engine, rulepack, screen, whatif
 from services.rules.domain.model import Batch, Finding, Rows
@@ -32,49 +32,66 @@ def rows_from_cases(cases: Iterable[common_pb2.PatientCase]) -> Rows:
     """Plain rows from the wire (what ``batch_from_cases`` turns into frames); every malformed
     field is named in one InvalidArgument."""
     problems: list[FieldViolation] = []
+    # Each distinct decimal or date string is parsed once per request (a batch's lines share a
+    # few dates, quantities and prices); a line's field name is built only for a value not seen.
+    parsed = Parsed(problems)
+    decimals, dates = parsed.decimals, parsed.dates
     patients: list[dict[str, object]] = []
     encounters: list[dict[str, object]] = []
     lines: list[dict[str, object]] = []
     seq = 0
     for ci, case in enumerate(cases):
         p = case.patient
+        patient_id = p.patient_id
         at = f"cases[{ci}].patient"
-        if not p.patient_id:
+        if not patient_id:
             problems.append(FieldViolation(f"{at}.patient_id", "required"))
         patients.append({
-            "patient_id": p.patient_id, "gender": p.gender,
-            "birth_date": date_or_none(p.birth_date, f"{at}.birth_date", problems),
-            "death_date": date_or_none(p.death_date, f"{at}.death_date", problems),
+            "patient_id": patient_id, "gender": p.gender,
+            "birth_date": parsed.day(p.birth_date, f"{at}.birth_date"),
+            "death_date": parsed.day(p.death_date, f"{at}.death_date"),
             "insurance_type": p.insurance_type,
         })
         for group, is_history in (("encounters", False), ("history", True)):
             for ei, e in enumerate(getattr(case, group)):
                 at = f"cases[{ci}].{group}[{ei}]"
-                claim_id = e.claim_id or f"{e.institution_code}-{e.encounter_id}"
+                encounter_id = e.encounter_id
+                claim_id = e.claim_id or f"{e.institution_code}-{encounter_id}"
                 encounters.append({
-                    "claim_id": claim_id, "encounter_id": e.encounter_id, "patient_id": p.patient_id,
+                    "claim_id": claim_id, "encounter_id": encounter_id, "patient_id": patient_id,
                     "institution_code": e.institution_code, "institution_level": e.institution_level,
                     "care_setting": e.care_setting, "med_type": e.med_type,
-                    "admission_date": date_or_none(e.admission_date, f"{at}.admission_date", problems),
-                    "discharge_date": date_or_none(e.discharge_date, f"{at}.discharge_date", problems),
+                    "admission_date": parsed.day(e.admission_date, f"{at}.admission_date"),
+                    "discharge_date": parsed.day(e.discharge_date, f"{at}.discharge_date"),
                     "doctor_code": e.doctor_code, "dept_code": e.dept_code,
                     "insurance_type": e.insurance_type or p.insurance_type,
                     "diagnoses": [d.code for d in e.diagnoses], "procedures": [x.code for x in e.procedures],
-                    "total_amount": decimal_or_none(e.total_amount.amount, f"{at}.total_amount", problems),
+                    "total_amount": parsed.decimal(e.total_amount.amount, f"{at}.total_amount"),
                     "invoice_no": e.invoice_no, "is_history": is_history, "seq": seq,
                 })
                 seq += 1
                 for li, line in enumerate(e.lines):
-                    la = f"{at}.lines[{li}]"
+                    text = line.quantity
+                    quantity = decimals.get(text)
+                    if quantity is None:
+                        quantity = parsed.decimal(text, f"{at}.lines[{li}].quantity", required=True)
+                    text = line.unit_price.amount
+                    price = decimals.get(text)
+                    if price is None:
+                        price = parsed.decimal(text, f"{at}.lines[{li}].unit_price")
+                    text = line.amount.amount
+                    amount = decimals.get(text)
+                    if amount is None:
+                        amount = parsed.decimal(text, f"{at}.lines[{li}].amount", required=True)
+                    text = line.service_date
+                    day = dates.get(text)
+                    if day is None:
+                        day = parsed.day(text, f"{at}.lines[{li}].service_date", required=True)
                     lines.append({
-                        "claim_id": claim_id, "encounter_id": e.encounter_id, "patient_id": p.patient_id,
+                        "claim_id": claim_id, "encounter_id": encounter_id, "patient_id": patient_id,
                         "line_id": line.line_id, "item_code": line.item_code, "item_name": line.item_name,
-                        "item_type": line.item_type,
-                        "quantity": decimal_or_none(line.quantity, f"{la}.quantity", problems, required=True),
-                        "unit_price": decimal_or_none(line.unit_price.amount, f"{la}.unit_price", problems),
-                        "amount": decimal_or_none(line.amount.amount, f"{la}.amount", problems, required=True),
-                        "service_date": date_or_none(line.service_date, f"{la}.service_date", problems, required=True),
-                        "dept_code": line.dept_code, "doctor_code": line.doctor_code,
+                        "item_type": line.item_type, "quantity": quantity, "unit_price": price, "amount": amount,
+                        "service_date": day, "dept_code": line.dept_code, "doctor_code": line.doctor_code,
                         "original_line_id": line.original_line_id, "is_history": is_history,
                     })
     if problems:
@@ -162,8 +179,9 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         # Cases are grouped by the catalogue version in force on their service dates, so a
         # catalogue change mid-month judges each claim by the version of its own date.
         groups: dict[str, tuple[cat.Catalogue, list[common_pb2.PatientCase]]] = {}
+        single = len(active.catalogues) <= 1  # then one version judges every date: no day to find
         for case in request.cases:
-            chosen = active.catalogue_on(_case_day(case))
+            chosen = active.catalogue if single else active.catalogue_on(_case_day(case))
             groups.setdefault(chosen.version, (chosen, []))[1].append(case)
         findings: list[Finding] = []
         used: list[str] = []
@@ -209,7 +227,8 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
         created = self.store.save(loaded, files, request.request_id)
         self._knowledge()
         with self._lock:
-            if created:
+            # A replica's first load reads the store after saving: the new version is there already.
+            if created and all(c.version != loaded.version for c in self.active.catalogues):
                 versions = sorted((*self.active.catalogues, loaded), key=lambda c: c.effective_from)
                 self.active = ActiveKnowledge(tuple(versions), self.active.pack)
         return rules_pb2.LoadCatalogueResponse(version=loaded.version, items=loaded.size, already_loaded=not created)

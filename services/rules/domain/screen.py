@@ -31,10 +31,12 @@ from services.rules.domain.model import Finding, Rows
 from services.rules.domain.rulepack import Rule, RulePack
 from services.rules.domain.templates import TEMPLATES
 
-# Requests up to this many lines (history included) are screened; larger ones go straight to
-# the set-based path. Measured with the rules benchmark's catalogue: screening then running
-# the rules that pass is cheaper up to ~2,000 lines, where most rules pass (docs/rules.md).
-SCREEN_LINES = 1_000
+# Requests up to this many lines (history included) are screened; larger ones (the audit's
+# chunks) go straight to the set-based path. Gathered real-time checks arrive together, up to
+# 1,000 of their own lines plus each patient's history (decision 0022). Measured with the rules
+# benchmark's catalogue and history: screening then running the rules that pass stays cheaper
+# up to ~4,000 lines even when most rules pass, and breaks even near 5,500 (docs/rules.md).
+SCREEN_LINES = 5_000
 DEFAULT_CODE_PATTERN = r"^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,4})?(x[0-9]{3})?$"
 # Decimal places and integer digits the frames hold (model.QUANTITY/PRICE are (18, 4), MONEY
 # (18, 2)): a wire value with more is rounded or nulled by Polars, so such a request is not
@@ -100,18 +102,19 @@ class Screen:
         self.encounters = rows.encounters
         self.by_claim = {e["claim_id"]: e for e in rows.encounters}
         self.lines: list[Line] = []
-        # Lines (history included) whose catalogue entry sets an attribute, in any period.
+        # Lines (history included) whose catalogue entry sets an attribute, in any period, or
+        # whose code keys an item pair table: most probes then look at only the few lines
+        # that could matter to them.
         self.having: dict[str, list[Line]] = {}
         self.first_day: dict[str, date] = {}
+        entries = _entries(catalogue)
         for r in rows.lines:
             code = r["item_code"]
-            found = catalogue.plain_rows("items.csv", code)
-            item = found[0] if found else None
-            line = Line(r, self.by_claim[r["claim_id"]], self.patients[r["patient_id"]], item)
+            entry = entries.get(code) or _entry(catalogue, code)
+            line = Line(r, self.by_claim[r["claim_id"]], self.patients[r["patient_id"]], entry[0])
             self.lines.append(line)
-            if item is not None:
-                for attr in _attributes(catalogue, code, item):
-                    self.having.setdefault(attr, []).append(line)
+            for key in entry[1]:
+                self.having.setdefault(key, []).append(line)
             first = self.first_day.get(line.claim)
             if first is None or line.day < first:
                 self.first_day[line.claim] = line.day
@@ -122,6 +125,10 @@ class Screen:
         for e in rows.encounters:
             days.update(d for d in (e["admission_date"], e["discharge_date"]) if d is not None)
         self.days = sorted(days)
+        # Whether a judged stay or a death date is here at all: most checks have neither, and
+        # the probes about them can then answer without reading the lines.
+        self.judged_stay = any(e["care_setting"] == "2" and not e["is_history"] for e in rows.encounters)
+        self.death_date = any(p["death_date"] is not None for p in self.patients.values())
 
     @classmethod
     def of(cls, rows: Rows, catalogue: Catalogue) -> Screen | None:
@@ -130,10 +137,10 @@ class Screen:
         claims = [e["claim_id"] for e in rows.encounters]
         if len(set(claims)) != len(claims):
             return None
-        for r in rows.lines:
-            for column, scale in _SCALES.items():
-                if not _exact(r[column], scale):
-                    return None
+        # Each distinct value once: a request's lines share quantities, prices and amounts.
+        for column, scale in _SCALES.items():
+            if not all(_exact(v, scale) for v in {r[column] for r in rows.lines}):
+                return None
         if not all(_exact(e["total_amount"], 2) for e in rows.encounters):
             return None
         return cls(rows, catalogue)
@@ -149,6 +156,10 @@ class Screen:
 
     def pairs(self, table: str, key: str) -> tuple[dict[str, Any], ...]:
         return self.catalogue.plain_rows(table, key)
+
+    def charged_in(self, table: str) -> list[Line]:
+        """Charged lines whose code keys an item pair table: the only ones with rows there."""
+        return [x for x in self.having.get(table, ()) if x.charged]
 
     def prefix_rows(self, table: str, code: str) -> Iterable[dict[str, Any]]:
         """Rows of a prefix-keyed table whose prefix starts ``code`` (Catalogue.prefix_rows)."""
@@ -192,18 +203,34 @@ def _exact(value: Decimal | None, scale: int) -> bool:
         return False
 
 
-def _attributes(catalogue: Catalogue, code: str, item: dict[str, Any]) -> tuple[str, ...]:
-    """The attributes an item sets, kept per catalogue version and code."""
-    memo: dict[str, tuple[str, ...]] = catalogue.memo.setdefault("screen.attributes", {})
-    got = memo.get(code)
-    if got is None:
-        got = tuple(k for k, v in item.items() if k not in ("item_code", "name", "item_type") and _present(v))
+# Pair tables keyed by an item code, which the screen's probes read per line.
+ITEM_PAIR_TABLES = tuple(name for name, (_, key) in PAIR_TABLES.items() if key in ("item_code", "item_code_a"))
+Entry = tuple[dict[str, Any] | None, tuple[str, ...]]
+
+
+def _entries(catalogue: Catalogue) -> dict[str, Entry]:
+    memo: dict[str, Entry] = catalogue.memo.setdefault("screen.entries", {})
+    return memo
+
+
+def _entry(catalogue: Catalogue, code: str) -> Entry:
+    """A code's catalogue item (None when unknown), with the attributes it sets and the item
+    pair tables holding rows for it; kept per catalogue version and code."""
+    found = catalogue.plain_rows("items.csv", code)
+    item = found[0] if found else None
+    keys: tuple[str, ...] = ()
+    if item is not None:
+        keys = tuple(k for k, v in item.items() if k not in ("item_code", "name", "item_type") and _present(v))
         if any(item[c] is not None for c in ("price_ceiling_1", "price_ceiling_2", "price_ceiling_3")):
-            got += ("price_ceiling",)
+            keys += ("price_ceiling",)
         if item["min_age_days"] is not None or item["max_age_days"] is not None:
-            got += ("age_days",)
-        memo[code] = got
-    return got
+            keys += ("age_days",)
+    keys += tuple(t for t in ITEM_PAIR_TABLES if catalogue.plain_rows(t, code))
+    memo = _entries(catalogue)
+    if len(memo) >= 200_000:  # bounded like plain_rows: unknown codes are remembered too
+        memo.clear()
+    memo[code] = (item, keys)
+    return item, keys
 
 
 def _prefix_lengths(catalogue: Catalogue, table: str) -> list[int]:
@@ -484,12 +511,15 @@ def _surgery(s: Screen, rule: Rule) -> bool:
 @screen("contains_duplicate")
 def _contains(s: Screen, rule: Rule) -> bool:
     """A charged item and, the same day in the same encounter, a charged item that contains it."""
-    keep = _of_rule(rule)
+    keep = _of_rule(rule)  # read first: a parameter it cannot read lets the rule through
+    containers = s.charged_in("contains.csv")
+    if not containers:
+        return False
     contained: dict[tuple[str, date], set[str]] = {}
     for x in s.charged:
         if keep(x):
             contained.setdefault((x.claim, x.day), set()).add(x.code)
-    for x in s.charged:
+    for x in containers:
         codes = contained.get((x.claim, x.day))
         if codes and any(r["contained_code"] in codes for r in s.pairs("contains.csv", x.code)):
             return True
@@ -501,7 +531,7 @@ def _bundle(s: Screen, rule: Rule) -> bool:
     """Two different parts of one bundle charged the same day in one encounter."""
     keep = _of_rule(rule)
     parts: dict[tuple[str, date, str], set[str]] = {}
-    for x in s.charged:
+    for x in s.charged_in("bundles.csv"):
         if not keep(x):
             continue
         for r in s.pairs("bundles.csv", x.code):
@@ -517,7 +547,7 @@ def _similar(s: Screen, rule: Rule) -> bool:
     """Two different drugs of one similar-action group in one encounter."""
     keep = _of_rule(rule)
     members: dict[tuple[str, str], set[str]] = {}
-    for x in s.charged:
+    for x in s.charged_in("similar_action.csv"):
         if not keep(x):
             continue
         for r in s.pairs("similar_action.csv", x.code):
@@ -533,21 +563,27 @@ def _pair(s: Screen, rule: Rule) -> bool:
     """A charged item of the rule and a charged partner of a smaller code in one encounter."""
     table = "interactions.csv" if rule.template == "interaction" else "herb_incompatible.csv"
     keep = _of_rule(rule)
+    partnered = s.charged_in(table)
+    if not partnered:
+        return False
     codes: dict[str, set[str]] = {}
     for x in s.charged:
         codes.setdefault(x.claim, set()).add(x.code)
     return any(keep(x) and any(r["item_code_b"] in codes[x.claim] and x.code > r["item_code_b"]
-                               for r in s.pairs(table, x.code)) for x in s.charged)
+                               for r in s.pairs(table, x.code)) for x in partnered)
 
 
 @screen("requires_service")
 def _requires(s: Screen, rule: Rule) -> bool:
     keep = _of_rule(rule)
+    needing = s.charged_in("requires_service.csv")
+    if not needing:
+        return False
     billed: dict[str, set[str]] = {}
     for x in s.lines:
         if not x.history and x.qty > 0:
             billed.setdefault(x.claim, set()).add(x.code)
-    for x in s.charged:
+    for x in needing:
         needs = s.pairs("requires_service.csv", x.code)
         if needs and keep(x) and not any(r["service_code"] in billed[x.claim] for r in needs):
             return True
@@ -600,11 +636,13 @@ def _code_format(s: Screen, rule: Rule) -> bool:
 
 @screen("after_death")
 def _death(s: Screen, rule: Rule) -> bool:
-    return any(not x.history and x.qty > 0 and x.death is not None and x.day > x.death for x in s.lines)
+    return s.death_date and any(not x.history and x.qty > 0 and x.death is not None and x.day > x.death for x in s.lines)
 
 
 @screen("charge_outside_stay")
 def _outside(s: Screen, rule: Rule) -> bool:
+    if not s.judged_stay:
+        return False
     for x in s.lines:
         if not x.history and x.qty > 0 and x.enc["care_setting"] == "2":
             admitted, discharged = x.enc["admission_date"], x.enc["discharge_date"]
@@ -633,6 +671,8 @@ def _bed(s: Screen, rule: Rule) -> bool:
     """Bed-days charged in a stay beyond its length (returns ignored: looser than the net total).
     The template judges any stay line of the kind, in the catalogue's period or not."""
     kinds = _list_param(rule, "item_kinds", ["bed"])
+    if not s.judged_stay:
+        return False
     totals: dict[tuple[str, str], Decimal] = {}
     for x in s.lines:
         e = x.enc

@@ -262,6 +262,24 @@ def test_big_requests_take_the_set_based_path(monkeypatch: pytest.MonkeyPatch) -
     assert calls == [] and len({f.line_ids for f in found if f.rule_id == "R-DRUG-SEX"}) == screen.SCREEN_LINES + 1
 
 
+def test_a_gathered_batch_with_history_is_screened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gathered checks (decision 0022) bring up to 1,000 lines of their own plus each patient's
+    history: still screened, and judged as the set-based path judges them."""
+    screened: list[int] = []
+    real = screen.Screen.of.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(screen.Screen, "of", classmethod(lambda cls, rows, c: screened.append(1) or real(cls, rows, c)))
+    cases = [case([enc(f"E{p}", [line("PLAIN", lid=str(i)) for i in range(49)] + [line("SEXF", lid="49")])],
+                  history=[enc(f"H{p}-{k}", [line("PLAIN", lid=str(i), day="2026-10-20") for i in range(10)],
+                               adm="2026-10-20", dis="2026-10-20") for k in range(3)], pid=f"P{p}", gender="2" if p % 2 else "1")
+             for p in range(20)]
+    rows = rows_from_cases(cases)
+    assert 1_000 < len(rows.lines) <= screen.SCREEN_LINES
+    found = screen.evaluate(rows, CATALOGUE, PACK, "pre")
+    assert screened == [1]
+    assert _sorted(found) == _sorted(engine.evaluate(rows.batch(), CATALOGUE, PACK, "pre"))
+    assert {f.patient_id for f in found if f.rule_id == "R-DRUG-SEX"} == {f"P{p}" for p in range(0, 20, 2)}
+
+
 def test_code_format_follows_the_template_pattern_engine() -> None:
     # Python's $ also matches before a final newline; Polars' (the template's) does not.
     odd = [case([enc("E1", [line("PLAIN")], dx=("J06\n",))])]
