@@ -27,7 +27,7 @@ from fundguard.runtime import telemetry
 from fundguard.runtime.errors import FieldViolation, InvalidArgument, NotFound, error_status
 from fundguard.runtime.paging import next_token, page_after, page_size
 from fundguard.runtime.telemetry import CLAIM_ID, INSTITUTION_CODE
-from fundguard.runtime.wire import ParsedOnce, date_or_none, money
+from fundguard.runtime.wire import Parsed, date_or_none, money
 from services.claims.audit import AuditRunner
 from services.claims.cases import encounter_proto, lookback_days
 from services.claims.cycle import Cycle, bill_deductions, deduction_lines
@@ -55,7 +55,7 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
     """Domain records from the wire, naming every malformed field at once."""
     problems: list[FieldViolation] = []
     # The lines of a request repeat a few dates and amounts: each distinct text is parsed once.
-    parse = ParsedOnce(problems)
+    parse = Parsed(problems)
     people: list[PatientRecord] = []
     records: list[ClaimRecord] = []
     if not cases:
@@ -67,8 +67,8 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
         if p.gender not in ("1", "2", "9", ""):
             problems.append(FieldViolation(f"{at}.gender", f"must be 1 (male), 2 (female) or 9, got {p.gender!r}"))
         people.append(PatientRecord(
-            p.patient_id, p.name, p.gender, parse.date(p.birth_date, at, "birth_date"),
-            parse.date(p.death_date, at, "death_date"), p.insurance_type))
+            p.patient_id, p.name, p.gender, parse.day(p.birth_date, at, "birth_date"),
+            parse.day(p.death_date, at, "death_date"), p.insurance_type))
         if not case.encounters:
             problems.append(FieldViolation(f"cases[{ci}].encounters", "at least one encounter is required"))
         for ei, e in enumerate(case.encounters):
@@ -95,7 +95,7 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
                 qty = parse.decimal(line.quantity, la, "quantity", required=True)
                 amount = parse.decimal(line.amount.amount, la, "amount", required=True)
                 price = parse.decimal(line.unit_price.amount, la, "unit_price")
-                day = parse.date(line.service_date, la, "service_date", required=True)
+                day = parse.day(line.service_date, la, "service_date", required=True)
                 if qty is None or amount is None or day is None:
                     continue
                 lines.append(LineRecord(line_id, item_code, line.item_name, line.item_type,
@@ -105,8 +105,8 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
                 claim_id=claim_id_for(e.institution_code, e.encounter_id), encounter_id=e.encounter_id,
                 institution_code=e.institution_code, institution_level=e.institution_level,
                 patient_id=p.patient_id, care_setting=e.care_setting, med_type=e.med_type,
-                admission_date=parse.date(e.admission_date, at, "admission_date"),
-                discharge_date=parse.date(e.discharge_date, at, "discharge_date"),
+                admission_date=parse.day(e.admission_date, at, "admission_date"),
+                discharge_date=parse.day(e.discharge_date, at, "discharge_date"),
                 doctor_code=e.doctor_code, dept_code=e.dept_code,
                 insurance_type=e.insurance_type or p.insurance_type,
                 total_amount=parse.decimal(e.total_amount.amount, at, "total_amount"),

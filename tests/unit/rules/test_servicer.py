@@ -10,8 +10,7 @@ from decimal import Decimal
 import pytest
 
 from fundguard.rules.v1 import rules_pb2
-from fundguard.runtime.errors import FieldViolation, InvalidArgument
-from fundguard.runtime.wire import Parsed
+from fundguard.runtime.errors import InvalidArgument
 from services.rules.domain import catalogue as cat
 from services.rules.main import load_default_pack
 from services.rules.servicer import RulesServicer, rows_from_cases
@@ -44,16 +43,6 @@ def test_lines_sharing_a_value_share_its_parsed_object() -> None:
     assert first["unit_price"] is second["unit_price"] and first["unit_price"] == Decimal("10.00")
     assert first["quantity"] is second["quantity"]
     assert first["service_date"] == second["service_date"] == date(2026, 11, 1)
-
-
-def test_parsed_keeps_only_well_formed_values() -> None:
-    problems: list[FieldViolation] = []
-    parsed = Parsed(problems)
-    assert parsed.decimal("1.50", "a") == Decimal("1.50") and parsed.decimals == {"1.50": Decimal("1.50")}
-    assert parsed.decimal("", "b") is None and parsed.decimal("", "c", required=True) is None
-    assert parsed.decimal("nan", "d") is None and parsed.decimal("nan", "e") is None
-    assert parsed.day("2026-11-01 09:00", "f") == date(2026, 11, 1) and parsed.day("11/01", "g") is None
-    assert [v.field for v in problems] == ["c", "d", "e", "g"] and set(parsed.decimals) == {"1.50"}
 
 
 class MemoryCatalogues:
