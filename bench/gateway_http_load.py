@@ -142,6 +142,8 @@ class OpenLoop:
             delay = at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            while self.free and self.free[-1].closed:  # the server closes connections left idle
+                self.free.pop()
             conn = self.free.pop() if self.free else await self.connect()
             conn.send(data, answered(i, at, conn))
         with contextlib.suppress(TimeoutError):
