@@ -47,8 +47,9 @@ class Waiting:
 class AnalysisBatcher:
     """Sends checks to claims with at most ``in_flight`` calls outstanding; checks that find
     every place taken wait, and the next free place takes as many of them as fit in
-    ``max_items`` and ``max_lines`` (the rules service judges requests of up to 1,000 lines
-    on its fast path)."""
+    ``max_items`` and ``max_lines``: 1,000 lines of the checks themselves keep a call, with the
+    history claims adds to it (often as much again or more), within the 5,000 lines the rules
+    service screens on its fast path (docs/rules.md)."""
 
     def __init__(self, claims: claims_pb2_grpc.ClaimsServiceStub, in_flight: int = 1,
                  max_items: int = 32, max_lines: int = 1000) -> None:
