@@ -160,8 +160,8 @@ class EdgeMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, refusal: Refusal) -> None:
         if scope["path"] == NATIONAL_PATH:
-            resp = JSONResponse(national.response("", None, refusal.detail), status_code=refusal.status,
-                                headers=refusal.headers)
+            answer = NationalAnswer.refused(refusal)
+            resp = JSONResponse(answer.envelope, status_code=answer.status, headers=answer.headers)
         else:
             resp = problems.response(refusal.status, refusal.detail, headers=refusal.headers)
         await resp(scope, receive, send)
@@ -253,7 +253,7 @@ class GatewayApp(FastAPI):
         """The answer, or None when the client left before its body arrived."""
         admitted = await admit(self.edge, scope, header_map(scope))
         if isinstance(admitted, Refusal):
-            return NationalAnswer(admitted.status, national.response("", None, admitted.detail), admitted.headers)
+            return NationalAnswer.refused(admitted)
         try:
             body = await read_body(receive, admitted.body_limit)
             return None if body is None else await national_answer(self.edge, admitted.caller, body,
@@ -292,7 +292,6 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
             "timestamp) or by a registered client certificate. Errors are application/problem+json."),
     )
     app.edge = edge
-    app.state.edge = edge
     app.state.upstreams = edge.upstreams
     app.add_middleware(EdgeMiddleware, edge=edge)
 
@@ -413,6 +412,11 @@ class NationalAnswer:
     status: int
     envelope: dict[str, Any]
     headers: dict[str, str] | None = None
+
+    @classmethod
+    def refused(cls, refusal: Refusal) -> NationalAnswer:
+        """The edge's refusal in the national shape (no msgid: the body was not read)."""
+        return cls(refusal.status, national.response("", None, refusal.detail), refusal.headers)
 
 
 async def national_answer(edge: Edge, caller: Caller, body: bytes | BodyTooLarge, deadline: float) -> NationalAnswer:
