@@ -70,7 +70,7 @@ class Edge:
         self.limiter = RateLimiter(config.rate, config.burst)
         self.gate = InflightGate(config.max_inflight)
         self.upstreams = Upstreams(settings)
-        self.analyses = AnalysisBatcher(self.upstreams.claims, config.analysis_calls)
+        self.analyses = AnalysisBatcher(self.upstreams.claims_async, config.analysis_calls)
 
 
 def caller_of(request: Request) -> Caller:
@@ -278,6 +278,7 @@ def create_app(settings: Settings, config: GatewayConfig | None = None, *, engin
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         freeze_startup_heap()
         yield
+        await edge.upstreams.aclose()
         edge.upstreams.close()
         edge.nonces.close()
 

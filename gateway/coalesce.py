@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
@@ -51,7 +52,7 @@ class AnalysisBatcher:
     history claims adds to it (often as much again or more), within the 5,000 lines the rules
     service screens on its fast path (docs/rules.md)."""
 
-    def __init__(self, claims: claims_pb2_grpc.ClaimsServiceStub, in_flight: int = 1,
+    def __init__(self, claims: Callable[[], claims_pb2_grpc.ClaimsServiceStub], in_flight: int = 1,
                  max_items: int = 32, max_lines: int = 1000) -> None:
         self.claims = claims
         self.in_flight_limit = in_flight
@@ -91,7 +92,7 @@ class AnalysisBatcher:
             raise DeadlinePassed() from None
 
     async def _alone(self, request: claims_pb2.AnalyzeRequest, deadline: float) -> claims_pb2.AnalyzeResponse:
-        return await call(self.claims.Analyze, request, deadline, "ClaimsService/Analyze", nul_checked=True)
+        return await call(self.claims().Analyze, request, deadline, "ClaimsService/Analyze", nul_checked=True)
 
     def _dispatch(self) -> None:
         """Fill the free places with the checks that wait, oldest first."""
@@ -175,5 +176,5 @@ class AnalysisBatcher:
                 "gateway.analyze_batch", context=otel_context.Context(),
                 links=[Link(w.span) for w in batch if w.span.is_valid],
                 attributes={"fundguard.batch_size": len(batch)}):
-            return await call(self.claims.AnalyzeBatch, request, min(w.deadline for w in batch),
+            return await call(self.claims().AnalyzeBatch, request, min(w.deadline for w in batch),
                               "ClaimsService/AnalyzeBatch", nul_checked=True)

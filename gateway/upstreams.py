@@ -15,7 +15,7 @@ from fundguard.credit.v1 import credit_pb2_grpc
 from fundguard.physician_codes.v1 import physician_codes_pb2_grpc
 from fundguard.rules.v1 import rules_pb2_grpc
 from fundguard.runtime.settings import SERVICES, Settings
-from fundguard.runtime.tls import dial
+from fundguard.runtime.tls import dial, dial_aio
 from gateway import national
 
 T = TypeVar("T")
@@ -32,6 +32,22 @@ class Upstreams:
         self.rules = rules_pb2_grpc.RulesServiceStub(self.channels["rules"])
         self.registry = physician_codes_pb2_grpc.PhysicianCodesServiceStub(self.channels["physician_codes"])
         self.credit = credit_pb2_grpc.CreditServiceStub(self.channels["credit"])
+        self._claims_addr = settings.addr("claims")
+        self._claims_aio: grpc.aio.Channel | None = None
+        self._claims_async: claims_pb2_grpc.ClaimsServiceStub | None = None
+
+    def claims_async(self) -> claims_pb2_grpc.ClaimsServiceStub:
+        """claims on a grpc.aio channel, for the real-time checks: made on first use, inside the
+        event loop it then belongs to."""
+        if self._claims_async is None:
+            self._claims_aio = dial_aio(self._claims_addr)
+            self._claims_async = claims_pb2_grpc.ClaimsServiceStub(self._claims_aio)
+        return self._claims_async
+
+    async def aclose(self) -> None:
+        if self._claims_aio is not None:
+            await self._claims_aio.close()
+            self._claims_aio, self._claims_async = None, None
 
     def healthy(self) -> dict[str, bool]:
         out = {}
@@ -65,6 +81,12 @@ async def call(method: Callable[..., T], message: Any, deadline: float, name: st
     timeout = remaining(deadline)
     if not nul_checked and hasattr(message, "ListFields"):
         national.refuse_nul(message)
+    if isinstance(method, grpc.aio.UnaryUnaryMultiCallable):
+        try:
+            return await method(message, timeout=timeout)  # type: ignore[no-any-return]
+        except grpc.RpcError as exc:
+            exc.fundguard_method = name  # type: ignore[attr-defined]
+            raise
 
     def run() -> T:
         try:

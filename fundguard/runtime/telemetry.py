@@ -392,7 +392,7 @@ def traces_grpc_server() -> bool:
 
 
 def _instrument() -> None:
-    from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient
+    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient, GrpcInstrumentorClient
 
     global _grpc_server_spans
     off = disabled_instrumentations()
@@ -401,6 +401,7 @@ def _instrument() -> None:
     _grpc_server_spans = "grpc_server" not in off
     if "grpc_client" not in off:
         GrpcInstrumentorClient(filter_=not_probe).instrument()
+        GrpcAioInstrumentorClient(filter_=not_probe).instrument()
     if "sqlalchemy" not in off:
         # Our own lean statement spans, not opentelemetry-instrumentation-sqlalchemy: the same
         # span per statement without the library's per-checkout work (see StatementSpans).

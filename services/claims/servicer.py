@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -14,7 +14,7 @@ import grpc
 import sqlalchemy as sa
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Link
+from opentelemetry.trace import Link, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy.engine import Connection
 
@@ -40,7 +40,8 @@ from services.claims.domain.binding import (
 from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord, claim_id_for
 from services.claims.domain.volumes import DoctorVolume, check_request, period_dates
 from services.claims.ingestion import Ingestion
-from services.claims.store.analyses import AnalysisRecord, autocommit, history_claims
+from services.claims.metrics import count_findings
+from services.claims.store.analyses import AnalysisRecord, AnalysisWrite, autocommit, history_claims
 from services.claims.store.repository import ClaimsStore
 from services.claims.store.tables import settlements
 from services.claims.translate import finding_from_rules, finding_to_proto, not_valid_bindings
@@ -175,13 +176,12 @@ class Check:
                 | {"c:" + r.claim_id for r in self.records}
                 | ({"r:" + self.request.request_id} if self.request.request_id else set()))
 
-    @contextmanager
-    def span(self, started: datetime) -> Iterator[None]:
-        """Inside a batch, the check's own span in its request's trace (linked to the batch's
-        span), for its claims' spans; for Analyze, the RPC's span already is that."""
+    def start_span(self, started: datetime) -> tuple[str, str]:
+        """Inside a batch, start the check's own span in its request's trace (linked to the
+        batch's span), for its claims' spans; for Analyze, the RPC's span already is that.
+        Returns the trace its claims are stored with (trace id, traceparent)."""
         if not self.traceparent:
-            yield
-            return
+            return telemetry.current_trace()
         parent = None
         if self.traceparent != UNTRACED:
             parent = TraceContextTextMapPropagator().extract({"traceparent": self.traceparent})
@@ -192,10 +192,21 @@ class Check:
             start_time=int(started.timestamp() * 1e9),
             attributes={"fundguard.request_id": self.request.request_id, "fundguard.moment": self.moment})
         with trace.use_span(self._span, end_on_exit=False):
+            return telemetry.current_trace()
+
+    @contextmanager
+    def current(self) -> Iterator[None]:
+        """The check's span (if it has one of its own) as the current span."""
+        if self._span is None:
+            yield
+            return
+        with trace.use_span(self._span, end_on_exit=False):
             yield
 
-    def end_span(self) -> None:
+    def end_span(self, failure: BaseException | None = None) -> None:
         if self._span is not None:
+            if failure is not None:
+                self._span.set_status(Status(StatusCode.ERROR, f"{type(failure).__name__}: {failure}"))
             self._span.end()
             self._span = None
 
@@ -214,8 +225,11 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
         self.cycle = cycle or Cycle(store.engine)
         self.lookback = lookback_days()
 
-    def _in_parallel(self, *calls: Callable[[], T]) -> list[T]:
-        """Run calls concurrently, each inside the current trace context."""
+    def _in_parallel(self, *calls: Callable[[], T], meanwhile: Callable[[], object] | None = None) -> list[T]:
+        """Run calls concurrently, each inside the current trace context, and ``meanwhile``
+        in this thread. Returns once every call has finished (so none still holds what the
+        caller cleans up after a failure), raising the first failure: ``meanwhile``'s, then
+        the calls' in the order given."""
         ctx = otel_context.get_current()
 
         def within(fn: Callable[[], T]) -> T:
@@ -225,7 +239,13 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
             finally:
                 otel_context.detach(token)
 
-        return [f.result() for f in [self.pool.submit(within, c) for c in calls]]
+        running = [self.pool.submit(within, c) for c in calls]
+        try:
+            if meanwhile is not None:
+                meanwhile()
+        finally:
+            wait(running)
+        return [f.result() for f in running]
 
     def _deadline(self, context: grpc.ServicerContext) -> float:
         remaining = context.time_remaining()
@@ -329,33 +349,55 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
                 evaluations[key] = rules_pb2.EvaluateRequest(moment=c.request.moment, rule_ids=c.request.rule_ids)
             evaluations[key].cases.extend(c.cases)
         deadline = self._deadline(context)
-        # Blocking calls from the pool rather than grpc futures: a future on an idle channel
-        # starts a channel-spin thread per call, which measured 0.5 ms more CPU per request.
-        bindings, *evaluated = self._in_parallel(
-            lambda: self.registry.VerifyBindings(verify, timeout=deadline),
-            *[(lambda e=e: self.rules.Evaluate(e, timeout=deadline)) for e in evaluations.values()],
-        )
+        # Each check's claims are stored in the trace of its own request.
+        batch = [AnalysisRecord(c.people, c.records, [], c.moment, *c.start_span(requested_at)) for c in together]
+        failure: BaseException | None = None
+        try:
+            with AnalysisWrite(conn) as write:
+                # Blocking calls from the pool rather than grpc futures: a future on an idle
+                # channel starts a channel-spin thread per call, which measured 0.5 ms more CPU
+                # per request. Meanwhile this thread writes what the checks saw.
+                # Rules first: its answer takes longest.
+                *evaluated, bindings = self._in_parallel(
+                    *[(lambda e=e: self.rules.Evaluate(e, timeout=deadline)) for e in evaluations.values()],
+                    lambda: self.registry.VerifyBindings(verify, timeout=deadline),
+                    meanwhile=lambda: write.seen(batch))
+                batch = self._findings(together, batch, records, asked, bindings, evaluated, requested_at)
+                write.found(batch)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            for c in together:
+                c.end_span(failure)
+        for a in batch:
+            count_findings(a.found, a.moment)
+
+    def _findings(self, together: Sequence[Check], batch: Sequence[AnalysisRecord], records: Sequence[ClaimRecord],
+                  asked: Mapping[BindingQuestion, int], bindings: pc_pb.VerifyBindingsResponse,
+                  evaluated: Sequence[rules_pb2.EvaluateResponse], requested_at: datetime) -> list[AnalysisRecord]:
+        """Each check's findings from the bindings and rules answers, and its answer (the
+        check's outcome); the batch's records with what each found."""
         answered = not_valid_bindings(bindings.results)
         not_valid = line_verdicts(records, asked, [answered.get(str(n)) for n in range(len(asked))])
         # Each check is in one rules call; its findings keep that call's order.
         rule_findings = [f for reply in evaluated for f in reply.findings]
         doctor_by_line = ({(r.claim_id, line.line_id): line.doctor_code for r in records for line in r.lines}
                           if rule_findings else {})
-        batch: list[AnalysisRecord] = []
-        for c in together:
+        out = []
+        for c, seen in zip(together, batch, strict=True):
             scope = c.request.request_id or requested_at.isoformat()
             mine = {r.claim_id for r in c.records}
             found = [f.with_id(scope) for f in (
                 findings_from_bindings(c.records, not_valid)
                 + [finding_from_rules(f, doctor_by_line) for f in rule_findings if f.claim_id in mine]
             )]
-            with c.span(requested_at):
+            with c.current():
                 for r in c.records:
                     with tracer.start_as_current_span("claims.store_claim", links=c.links, attributes={
                             CLAIM_ID: r.claim_id, INSTITUTION_CODE: r.institution_code,
                             "fundguard.findings": sum(1 for f in found if f.claim_id == r.claim_id)}):
                         pass
-                trace_id, traceparent = telemetry.current_trace()
             analysis = None
             if c.request.request_id:
                 analysis = {"request_id": c.request.request_id, "moment": c.moment,
@@ -363,12 +405,10 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
                             "claim_ids": [r.claim_id for r in c.records],
                             "finding_ids": [f.finding_id for f in found], "requested_at": requested_at,
                             "responded_at": datetime.now(UTC)}
-            batch.append(AnalysisRecord(c.people, c.records, found, c.moment, trace_id, traceparent, analysis))
+            out.append(replace(seen, found=found, analysis=analysis))
             c.outcome = claims_pb2.AnalyzeResponse(findings=[finding_to_proto(f) for f in found],
                                                    claim_ids=[r.claim_id for r in c.records])
-        self.store.record_analyses(batch, conn)
-        for c in together:
-            c.end_span()
+        return out
 
     def _add_history(self, together: Sequence[Check], conn: Connection) -> None:
         """Each patient's stored claims of the look-back window, as the case's history.

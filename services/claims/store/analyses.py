@@ -1,8 +1,9 @@
 """Storage for real-time analysis (3101/3102): the few statements of each request, compiled once.
 
 A request, or a batch of them, reads twice (the stored answers of replayed request ids; the
-patients' history) and writes once: patients, claims, order lines, findings and the analysis
-records in one statement, so in one transaction and one round trip. Each table's rows travel
+patients' history) and writes in one transaction of two statements: patients, claims and
+order lines while rules and physician_codes answer, then findings and the analysis records
+with the COMMIT (``AnalysisWrite``). Each table's rows travel
 as one JSON array read back with ``json_populate_recordset`` as the table's own row type (the
 order lines, hundreds of rows, as one JSON array per column: ``_json_columns``), so a value
 is converted by the column's type exactly as a multi-row INSERT of it would be, and the SQL
@@ -72,12 +73,14 @@ class Prepared:
         return cls(name, f"PREPARE {name} AS {body}", f"EXECUTE {name}({', '.join(f'%({n})s' for n in order)})",
                    {k: v for k, v in compiled.params.items() if v is not None})
 
-    def run(self, conn: Connection, params: dict[str, Any]) -> sa.CursorResult[Any]:
+    def run(self, conn: Connection, params: dict[str, Any], before: str = "", after: str = "") -> sa.CursorResult[Any]:
+        """EXECUTE, with ``before`` and ``after`` (whole statements: BEGIN, COMMIT) sent in the
+        same round trip."""
         prepared = conn.connection.info.setdefault("claims.prepared", set())
         if self.name not in prepared:
             conn.exec_driver_sql(self.prepare)
             prepared.add(self.name)
-        return conn.exec_driver_sql(self.execute, {**self.constants, **params})
+        return conn.exec_driver_sql(f"{before}{self.execute}{after}", {**self.constants, **params})
 
 
 def _json_rows(table: sa.Table, param: str, columns: Sequence[str]) -> sa.Select[Any]:
@@ -113,7 +116,9 @@ def _json_columns(table: sa.Table, param: str, columns: Sequence[str]) -> sa.Tex
             .columns(*(sa.column(c) for c in columns)))
 
 
-def _write() -> Prepared:
+def _seen() -> Prepared:
+    """The first statement of a batch's write: what its checks saw (patients, claims, order
+    lines), sent while rules and physician_codes are still answering."""
     new_patients = insert(patients).from_select(PATIENT_COLUMNS, _json_rows(patients, "patients", PATIENT_COLUMNS))
     new_patients = new_patients.on_conflict_do_update(
         index_elements=[patients.c.patient_id],
@@ -132,19 +137,22 @@ def _write() -> Prepared:
         index_elements=[order_lines.c.claim_id, order_lines.c.line_id],
         set_={k: new_lines.excluded[k] for k in LINE_COLUMNS if k not in ("claim_id", "line_id")},
     )
+    # Data-modifying CTEs all run, referenced or not.
+    return Prepared.of("claims_record_seen", new_lines.add_cte(new_patients.cte("saved_patients"),
+                                                               new_claims.cte("saved_claims")))
+
+
+def _found() -> Prepared:
+    """The second statement: what the checks found, and the answers of requests with an id."""
     new_findings = (insert(findings).from_select(FINDING_COLUMNS, _json_rows(findings, "findings", FINDING_COLUMNS))
                     .on_conflict_do_nothing(index_elements=[findings.c.finding_id]))
     # A request id answered twice at once (two gateways) keeps the first answer.
     new_analyses = (insert(analyses).from_select(ANALYSIS_COLUMNS, _json_rows(analyses, "analyses", ANALYSIS_COLUMNS))
                     .on_conflict_do_nothing(index_elements=[analyses.c.request_id]))
-    # Data-modifying CTEs all run, referenced or not; the findings' foreign key to their
-    # claim is checked at the end of the statement, when the claims are written.
-    ctes = [new_patients.cte("saved_patients"), new_claims.cte("saved_claims"), new_lines.cte("saved_lines"),
-            new_findings.cte("saved_findings")]
-    return Prepared.of("claims_record_analyses", new_analyses.add_cte(*ctes))
+    return Prepared.of("claims_record_found", new_analyses.add_cte(new_findings.cte("saved_findings")))
 
 
-WRITE = _write()
+SEEN, FOUND = _seen(), _found()
 
 
 # The claim columns of a history row, in the order history_claims reads them; its line
@@ -251,20 +259,57 @@ class AnalysisRecord:
     analysis: dict[str, Any] | None = None
 
 
+class AnalysisWrite:
+    """One batch's write: one transaction of two statements on ``conn`` (in autocommit, so
+    the transaction is opened and committed here). ``seen`` opens it and upserts the
+    patients, claims and order lines, which need nothing from rules or physician_codes and
+    so can be written while they answer; ``found`` inserts the findings (a finding already
+    stored is left as it is) and the analysis records of requests with an id, and commits in
+    the same round trip. Leaving the block before ``found`` has committed (an exception,
+    a refused check) rolls everything back: nothing of the batch is half stored. The
+    analyses of a batch share no claim (the caller splits those that do)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.open = False
+
+    def __enter__(self) -> AnalysisWrite:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.open:
+            self.open = False
+            try:
+                self.conn.exec_driver_sql("ROLLBACK")
+            except sa.exc.DBAPIError:
+                # The connection is gone or broken: never back into the pool half-way.
+                self.conn.invalidate()
+
+    def seen(self, batch: Sequence[AnalysisRecord]) -> None:
+        people_rows = [p.__dict__ for p in {p.patient_id: p for a in batch for p in a.people}.values()]
+        claim_rows = [{k: v for k, v in r.__dict__.items() if k != "lines"}
+                      | {"trace_id": a.trace_id, "traceparent": a.traceparent} for a in batch for r in a.records]
+        lines = _line_columns([r for a in batch for r in a.records])
+        assert not self.open, "one transaction per write"
+        self.open = True  # from here on, even if the statement fails half-way
+        SEEN.run(self.conn, {"patients": _dumps(people_rows), "claims": _dumps(claim_rows), **lines},
+                 before="BEGIN; ")
+
+    def found(self, batch: Sequence[AnalysisRecord]) -> None:
+        finding_rows = [{**f.__dict__, "line_ids": list(f.line_ids), "evidence": json.loads(f.evidence or "{}"),
+                         "moment": a.moment} for a in batch for f in a.found]
+        analysis_rows = [{k: a.analysis[k] for k in ANALYSIS_COLUMNS} for a in batch if a.analysis is not None]
+        assert self.open, "seen first"
+        FOUND.run(self.conn, {"findings": _dumps(finding_rows), "analyses": _dumps(analysis_rows)},
+                  after="; COMMIT")
+        self.open = False
+
+
 def record_analyses(conn: Connection, batch: Sequence[AnalysisRecord]) -> None:
-    """Upsert the patients, claims and order lines, insert the findings (a finding already
-    stored is left as it is) and the analysis records of requests with an id: one statement
-    for the whole batch, committed on its own (``conn`` in autocommit). The analyses of a
-    batch share no claim (the caller splits those that do)."""
-    people_rows = [p.__dict__ for p in {p.patient_id: p for a in batch for p in a.people}.values()]
-    claim_rows = [{k: v for k, v in r.__dict__.items() if k != "lines"}
-                  | {"trace_id": a.trace_id, "traceparent": a.traceparent} for a in batch for r in a.records]
-    lines = _line_columns([r for a in batch for r in a.records])
-    finding_rows = [{**f.__dict__, "line_ids": list(f.line_ids), "evidence": json.loads(f.evidence or "{}"),
-                     "moment": a.moment} for a in batch for f in a.found]
-    analysis_rows = [{k: a.analysis[k] for k in ANALYSIS_COLUMNS} for a in batch if a.analysis is not None]
-    WRITE.run(conn, {"patients": _dumps(people_rows), "claims": _dumps(claim_rows), "findings": _dumps(finding_rows),
-                     "analyses": _dumps(analysis_rows), **lines})
+    """What the checks of ``batch`` saw and found, in one transaction (``AnalysisWrite``)."""
+    with AnalysisWrite(conn) as write:
+        write.seen(batch)
+        write.found(batch)
 
 
 _line_values = operator.attrgetter(*LINE_FIELDS)

@@ -16,9 +16,8 @@ from fundguard.claims.v1 import claims_pb2
 from fundguard.runtime.errors import FieldViolation, InvalidArgument
 from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord
 from services.claims.domain.volumes import DoctorVolume
-from services.claims.metrics import count_findings
 from services.claims.steps import mark_claims
-from services.claims.store.analyses import AnalysisRecord, record_analyses, stored_answers
+from services.claims.store.analyses import stored_answers
 from services.claims.store.ingest import PartitionKeeper
 from services.claims.store.tables import (
     claims,
@@ -35,13 +34,6 @@ class ClaimsStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.partitions = PartitionKeeper(engine)
-
-    def record_analyses(self, batch: Sequence[AnalysisRecord], conn: Connection) -> None:
-        """Store what real-time analyses saw and found (and, with a request id, their
-        answers): one statement, one transaction for the whole batch (``conn`` in autocommit)."""
-        for a in batch:
-            count_findings(a.found, a.moment)
-        record_analyses(conn, batch)
 
     def analyses(self, request_ids: Sequence[str], conn: Connection
                  ) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:

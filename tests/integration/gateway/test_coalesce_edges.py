@@ -35,10 +35,11 @@ def test_checks_that_waited_go_one_by_one_to_a_claims_without_analyze_batch() ->
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            batcher = AnalysisBatcher(claims_pb2_grpc.ClaimsServiceStub(channel), in_flight=1)
-
-            async def burst() -> list[claims_pb2.AnalyzeResponse]:
+        async def burst() -> tuple[AnalysisBatcher, list[claims_pb2.AnalyzeResponse]]:
+            # As the gateway has it: an asyncio channel, made in the running loop.
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = claims_pb2_grpc.ClaimsServiceStub(channel)
+                batcher = AnalysisBatcher(lambda: stub, in_flight=1)
                 batcher.in_flight += 1  # the one place busy: the checks must wait
                 deadline = time.monotonic() + 10
                 calls = [asyncio.create_task(batcher.analyze(claims_pb2.AnalyzeRequest(request_id=f"m{i}"), deadline,
@@ -47,9 +48,9 @@ def test_checks_that_waited_go_one_by_one_to_a_claims_without_analyze_batch() ->
                     await asyncio.sleep(0.01)
                 batcher.in_flight -= 1
                 batcher._dispatch()
-                return await asyncio.gather(*calls)
+                return batcher, await asyncio.gather(*calls)
 
-            answers = asyncio.run(burst())
+        batcher, answers = asyncio.run(burst())
     finally:
         server.stop(None)
     assert [a.claim_ids[0] for a in answers] == ["claim-of-m0", "claim-of-m1", "claim-of-m2"]
@@ -60,18 +61,20 @@ def test_checks_that_waited_go_one_by_one_to_a_claims_without_analyze_batch() ->
 def test_a_check_that_waits_past_its_deadline_is_answered_deadline_passed() -> None:
     from gateway.upstreams import DeadlinePassed
 
-    with grpc.insecure_channel("127.0.0.1:9") as nowhere:  # never reached: the place stays busy
-        batcher = AnalysisBatcher(claims_pb2_grpc.ClaimsServiceStub(nowhere), in_flight=1)
+    def never_dialled() -> claims_pb2_grpc.ClaimsServiceStub:
+        raise AssertionError("the place stays busy: claims is never called")
 
-        async def wait_in_vain() -> None:
-            batcher.in_flight += 1
-            await batcher.analyze(claims_pb2.AnalyzeRequest(request_id="late"), time.monotonic() + 0.2,
-                                  nul_checked=True)
+    batcher = AnalysisBatcher(never_dialled, in_flight=1)
 
-        started = time.monotonic()
-        with pytest.raises(DeadlinePassed):
-            asyncio.run(wait_in_vain())
-        assert time.monotonic() - started < 5
-        # Its turn, when it comes, skips it: nothing is sent for an answer no one awaits.
-        batcher.in_flight -= 1
-        assert batcher._take() == []
+    async def wait_in_vain() -> None:
+        batcher.in_flight += 1
+        await batcher.analyze(claims_pb2.AnalyzeRequest(request_id="late"), time.monotonic() + 0.2,
+                              nul_checked=True)
+
+    started = time.monotonic()
+    with pytest.raises(DeadlinePassed):
+        asyncio.run(wait_in_vain())
+    assert time.monotonic() - started < 5
+    # Its turn, when it comes, skips it: nothing is sent for an answer no one awaits.
+    batcher.in_flight -= 1
+    assert batcher._take() == []
