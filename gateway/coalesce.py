@@ -45,6 +45,14 @@ class Waiting:
     answer: asyncio.Future[claims_pb2.AnalyzeResponse]
 
 
+async def _next_call_first() -> None:
+    """Let a call to claims just started go out before this task goes on to hand out the
+    answers of the one that ended. A grpc.aio call starts in a task of its own: without this
+    turn of the event loop it would wait behind the waiting requests' responses (each
+    translated, encoded and sent, ~0.3 ms of CPU), and claims would sit idle meanwhile."""
+    await asyncio.sleep(0)
+
+
 class AnalysisBatcher:
     """Sends checks to claims with at most ``in_flight`` calls outstanding; checks that find
     every place taken wait, and the next free place takes as many of them as fit in
@@ -75,10 +83,13 @@ class AnalysisBatcher:
             self.in_flight += 1
             try:
                 self.batch_size.record(1)
-                return await self._alone(request, deadline)
+                reply = await self._alone(request, deadline)
             finally:
                 self.in_flight -= 1
-                self._dispatch()
+                started = self._dispatch()
+            if started:
+                await _next_call_first()
+            return reply
         waiting = Waiting(request, deadline, sum(len(e.lines) for c in request.cases for e in c.encounters),
                           otel_context.get_current(), trace.get_current_span().get_span_context(),
                           telemetry.current_traceparent(), asyncio.get_running_loop().create_future())
@@ -94,8 +105,10 @@ class AnalysisBatcher:
     async def _alone(self, request: claims_pb2.AnalyzeRequest, deadline: float) -> claims_pb2.AnalyzeResponse:
         return await call(self.claims().Analyze, request, deadline, "ClaimsService/Analyze", nul_checked=True)
 
-    def _dispatch(self) -> None:
-        """Fill the free places with the checks that wait, oldest first."""
+    def _dispatch(self) -> bool:
+        """Fill the free places with the checks that wait, oldest first; True if a call was
+        started."""
+        started = False
         while self.waiting and self.in_flight < self.in_flight_limit:
             batch = self._take()
             if not batch:
@@ -104,6 +117,8 @@ class AnalysisBatcher:
             task = asyncio.get_running_loop().create_task(self._send(batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            started = True
+        return started
 
     def _take(self) -> list[Waiting]:
         batch: list[Waiting] = []
@@ -124,6 +139,7 @@ class AnalysisBatcher:
 
     async def _send(self, batch: list[Waiting]) -> None:
         self.batch_size.record(len(batch))
+        placed = True  # this call's place, until given back
         try:
             if len(batch) == 1 or not self.batches_supported:
                 await asyncio.gather(*(self._send_alone(w) for w in batch))
@@ -139,6 +155,10 @@ class AnalysisBatcher:
                 await asyncio.gather(*(self._send_alone(w) for w in batch))
                 return
             self.sent_together += len(batch)
+            placed = False
+            self.in_flight -= 1
+            if self._dispatch():
+                await _next_call_first()
             for w, outcome in zip(batch, replies.outcomes, strict=True):
                 if w.answer.done():
                     continue
@@ -151,8 +171,12 @@ class AnalysisBatcher:
                 if not w.answer.done():
                     w.answer.set_exception(exc)
         finally:
-            self.in_flight -= 1
-            self._dispatch()
+            for w in batch:  # cancelled (the gateway stopping): no caller waits forever
+                if not w.answer.done():
+                    w.answer.cancel()
+            if placed:
+                self.in_flight -= 1
+                self._dispatch()
 
     async def _send_alone(self, w: Waiting) -> None:
         token = otel_context.attach(w.context)
