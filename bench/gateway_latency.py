@@ -252,6 +252,7 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
                                        for k in sorted({k for r in runs for k in r["error_kinds"]})},
                        "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
                        "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 2),
+                       "p99_ms_each_run": [round(r["p99_ms"], 2) for r in runs],
                        "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats, "cpu_ms_per_request": cpu}
                 print(json.dumps(row), flush=True)
                 out.append(row)
