@@ -238,6 +238,34 @@ def test_a_finding_on_a_claim_not_written_fails_the_whole_write(engine: Engine) 
         assert conn.execute(sa.select(sa.func.count()).where(claims.c.claim_id == records[0].claim_id)).scalar() == 0
 
 
+def test_a_write_left_before_its_findings_stores_nothing_and_gives_back_a_clean_connection(own_url: str) -> None:
+    """What the checks saw is written while rules answer; if the batch then fails, the
+    transaction is rolled back and the pooled connection is out of it, so the next user of
+    that connection commits nothing of it."""
+    import psycopg2.extensions
+
+    engine = create_engine(own_url, pool_size=1, max_overflow=0)
+    tag = uuid.uuid4().hex[:8]
+    records = [claim(f"H32118100064-R{tag}", f"P-{tag}", [line("1")])]
+    seen = store.AnalysisRecord([PatientRecord(f"P-{tag}", "", "", None, None, "")], records, [], "pre", "", "")
+    try:
+        with pytest.raises(RuntimeError), store.autocommit(engine) as conn, store.AnalysisWrite(conn) as write:
+            write.seen([seen])
+            raise RuntimeError("rules refused a check")
+        with store.autocommit(engine) as conn:  # the same pooled connection (pool of one)
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            assert dbapi.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+            other = [claim(f"H32118100064-S{tag}", f"Q-{tag}", [line("1")])]
+            store.record_analyses(conn, [store.AnalysisRecord(
+                [PatientRecord(f"Q-{tag}", "", "", None, None, "")], other, [], "pre", "", "")])
+        with engine.connect() as conn:
+            stored = conn.execute(sa.select(claims.c.claim_id).where(claims.c.claim_id.like(f"%{tag}"))).scalars()
+            assert list(stored) == [f"H32118100064-S{tag}"]
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("bad", [{"line_id": "9" * 65}, {"original_line_id": "x" * 65},
                                  {"quantity": Decimal("1E+10")}, {"amount": Decimal("-1E+12")}])
 def test_an_order_line_out_of_its_columns_bounds_is_refused_as_the_insert_refused_it(

@@ -271,3 +271,9 @@ def test_a_batch_item_refused_downstream_fails_alone(claims) -> None:
     assert reply.outcomes[1].error.code == alone.value.code().value[0]
     assert reply.outcomes[1].error.message == alone.value.details()
     assert "cases[0].history[0].lines[0].quantity" in reply.outcomes[1].error.message
+    # What the refused check saw was written while rules answered, in the batch's transaction
+    # and again alone: both rolled back. The other check's claim is stored.
+    with pytest.raises(grpc.RpcError) as missing:
+        claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-B{tag}"), timeout=10)
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-G{tag}"), timeout=10).claim_id
