@@ -321,7 +321,7 @@ class StatementSpans:
         text = statement.lstrip()
         if text.startswith("/*"):  # a leading comment does not name the operation
             text = text.partition("*/")[2].lstrip()
-        verb = text.split(None, 1)[0] if text else ""
+        verb = text.split(None, 1)[0].rstrip(";") if text else ""  # "BEGIN; EXECUTE ..." is a BEGIN
         attributes = dict(attrs)
         if self.old:
             attributes["db.statement"] = statement

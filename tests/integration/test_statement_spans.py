@@ -47,11 +47,13 @@ def test_each_statement_is_one_client_span_with_the_database_attributes(traced: 
     with tracer.start_as_current_span("request") as request, traced.engine.connect() as conn:
         conn.exec_driver_sql("SELECT %(n)s", {"n": 1})
         conn.execute(sa.text("/* a comment */ select 2"))
+        conn.exec_driver_sql("BEGIN; SELECT 3")  # several statements: named by the first
+        conn.rollback()
     spans = traced.finished()
     statements = [s for s in spans if s.name != "request"]
     database = make_url(database_url).database
-    # The checkout itself is no span: only the two statements are.
-    assert [s.name for s in statements] == [f"SELECT {database}", f"select {database}"]
+    # The checkout itself is no span: only the statements are (the rollback is not a statement).
+    assert [s.name for s in statements] == [f"SELECT {database}", f"select {database}", f"BEGIN {database}"]
     for span in statements:
         assert span.kind is SpanKind.CLIENT
         assert span.parent is not None and span.parent.span_id == request.get_span_context().span_id
