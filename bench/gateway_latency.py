@@ -229,8 +229,33 @@ async def _send(client: Pool, load: Load, kind: str) -> None:
         raise RuntimeError(f"{kind}: HTTP {status} {data[:200]!r}")
 
 
+def database_activity(database_url: str) -> dict[str, int]:
+    """PostgreSQL's own work so far that can stall every commit: checkpoints, autovacuum and
+    autoanalyze runs (all tables), and WAL bytes written."""
+    import psycopg2
+
+    from fundguard.runtime.db import libpq_url
+
+    conn = psycopg2.connect(libpq_url(database_url))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW server_version_num")
+            row = cur.fetchone()
+            checkpoints = ("SELECT num_timed + num_requested FROM pg_stat_checkpointer" if row and int(row[0]) >= 170000
+                           else "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")  # before 17
+            cur.execute(f"SELECT ({checkpoints}), "
+                        "(SELECT coalesce(sum(autovacuum_count), 0) FROM pg_stat_all_tables), "
+                        "(SELECT coalesce(sum(autoanalyze_count), 0) FROM pg_stat_all_tables), "
+                        "pg_current_wal_lsn() - '0/0'::pg_lsn")
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    assert row is not None
+    return dict(zip(("checkpoints", "autovacuums", "autoanalyzes", "wal_bytes"), map(int, row), strict=True))
+
+
 async def measure(load: Load, claims_addr: str, rates: list[float], seconds: float,
-                  repeats: int, roots: dict[str, int]) -> list[dict[str, Any]]:
+                  repeats: int, roots: dict[str, int], database_url: str) -> list[dict[str, Any]]:
     """Each kind at each rate: the no-op through the gateway, 3101 through the gateway, and
     the same Analyze sent straight to claims over gRPC, one call per check. The gateway gathers
     checks that queue into AnalyzeBatch calls (decision 0022); the direct row does not, so it
@@ -242,8 +267,9 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
             await load.run(kind, 50, load.prepare(kind, 50))  # warm connections and caches
             for rate in rates:
                 prepared = [load.prepare(kind, int(rate * seconds)) for _ in range(repeats)]
-                before, mine = cpu_snapshot(roots), time.process_time()
+                before, mine, db = cpu_snapshot(roots), time.process_time(), database_activity(database_url)
                 runs = [await load.run(kind, rate, p) for p in prepared]
+                db = {k: v - db[k] for k, v in database_activity(database_url).items()}
                 # Under load, not one at a time: gathered checks share their calls' cost.
                 cpu = cpu_per_request(roots, before, mine, sum(r["requests"] for r in runs))
                 row = {"kind": kind, "rate": rate, "requests": sum(r["requests"] for r in runs),
@@ -253,7 +279,8 @@ async def measure(load: Load, claims_addr: str, rates: list[float], seconds: flo
                        "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
                        "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 2),
                        "p99_ms_each_run": [round(r["p99_ms"], 2) for r in runs],
-                       "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats, "cpu_ms_per_request": cpu}
+                       "max_ms": max(r["max_ms"] for r in runs), "repeats": repeats, "cpu_ms_per_request": cpu,
+                       "database_during_point": db}
                 print(json.dumps(row), flush=True)
                 out.append(row)
     if load.sender is not None:
@@ -312,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         breakdown = asyncio.run(cost(load, suite, 100 if args.quick else 300))
         if args.cost_only:
             return 0
-        rows = asyncio.run(measure(load, suite.addrs["claims"], rates, seconds, repeats, process_roots(suite)))
+        rows = asyncio.run(measure(load, suite.addrs["claims"], rates, seconds, repeats, process_roots(suite),
+                                   suite.database_url))
         print(f"measured in {time.monotonic() - t:.0f} s")
     at = {(r["kind"], r["rate"]): r for r in rows}
     target = 200.0 if (("3101", 200.0) in at) else rates[-1]
