@@ -85,8 +85,7 @@ class AnalysisBatcher:
                 self.batch_size.record(1)
                 reply = await self._alone(request, deadline)
             finally:
-                self.in_flight -= 1
-                started = self._dispatch()
+                started = self._give_back_place()
             if started:
                 await _next_call_first()
             return reply
@@ -104,6 +103,11 @@ class AnalysisBatcher:
 
     async def _alone(self, request: claims_pb2.AnalyzeRequest, deadline: float) -> claims_pb2.AnalyzeResponse:
         return await call(self.claims().Analyze, request, deadline, "ClaimsService/Analyze", nul_checked=True)
+
+    def _give_back_place(self) -> bool:
+        """A call has ended: its place goes to the checks that wait; True if a call was started."""
+        self.in_flight -= 1
+        return self._dispatch()
 
     def _dispatch(self) -> bool:
         """Fill the free places with the checks that wait, oldest first; True if a call was
@@ -156,8 +160,7 @@ class AnalysisBatcher:
                 return
             self.sent_together += len(batch)
             placed = False
-            self.in_flight -= 1
-            if self._dispatch():
+            if self._give_back_place():
                 await _next_call_first()
             for w, outcome in zip(batch, replies.outcomes, strict=True):
                 if w.answer.done():
@@ -175,8 +178,7 @@ class AnalysisBatcher:
                 if not w.answer.done():
                     w.answer.cancel()
             if placed:
-                self.in_flight -= 1
-                self._dispatch()
+                self._give_back_place()
 
     async def _send_alone(self, w: Waiting) -> None:
         token = otel_context.attach(w.context)

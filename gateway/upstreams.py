@@ -73,26 +73,19 @@ def remaining(deadline: float) -> float:
 
 async def call(method: Callable[..., T], message: Any, deadline: float, name: str = "",
                nul_checked: bool = False) -> T:
-    """One unary (or stream-unary) gRPC call in a worker thread, with the time the HTTP
-    request has left as its gRPC deadline. The method name rides on the error so that an
-    UNIMPLEMENTED answer can say which operation is missing. ``nul_checked`` says the caller
-    already knows no text in the message holds a NUL (walking a 50-line message costs more
-    than the rest of the gateway's work on it)."""
+    """One unary (or stream-unary) gRPC call, with the time the HTTP request has left as its
+    gRPC deadline: on the event loop for a grpc.aio stub's method, in a worker thread for a
+    sync one. The method name rides on the error so that an UNIMPLEMENTED answer can say
+    which operation is missing. ``nul_checked`` says the caller already knows no text in the
+    message holds a NUL (walking a 50-line message costs more than the rest of the gateway's
+    work on it)."""
     timeout = remaining(deadline)
     if not nul_checked and hasattr(message, "ListFields"):
         national.refuse_nul(message)
-    if isinstance(method, grpc.aio.UnaryUnaryMultiCallable):
-        try:
+    try:
+        if isinstance(method, grpc.aio.UnaryUnaryMultiCallable):
             return await method(message, timeout=timeout)  # type: ignore[no-any-return]
-        except grpc.RpcError as exc:
-            exc.fundguard_method = name  # type: ignore[attr-defined]
-            raise
-
-    def run() -> T:
-        try:
-            return method(message, timeout=timeout)
-        except grpc.RpcError as exc:
-            exc.fundguard_method = name  # type: ignore[attr-defined]
-            raise
-
-    return await anyio.to_thread.run_sync(run)
+        return await anyio.to_thread.run_sync(lambda: method(message, timeout=timeout))
+    except grpc.RpcError as exc:
+        exc.fundguard_method = name  # type: ignore[attr-defined]
+        raise

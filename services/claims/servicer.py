@@ -191,7 +191,7 @@ class Check:
             "claims.analyze", context=parent, links=self.links,
             start_time=int(started.timestamp() * 1e9),
             attributes={"fundguard.request_id": self.request.request_id, "fundguard.moment": self.moment})
-        with trace.use_span(self._span, end_on_exit=False):
+        with self.current():
             return telemetry.current_trace()
 
     @contextmanager
