@@ -29,9 +29,20 @@ ORDER = ("rules", "physician_codes", "credit", "claims", "gateway")
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct free ports. Each socket stays bound until all are chosen: the kernel
+    may hand out a just-released port again, and two of a suite's listeners then collide."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def _port_free(port: int) -> bool:
@@ -66,6 +77,7 @@ class Suite:
         return f"http://{self.addrs['gateway']}"
 
     def _choose_addrs(self) -> None:
+        spare = iter(free_ports(2 * (len(SERVICES) + 1)))
         for svc in (*SERVICES, "gateway"):
             preset = os.environ.get(addr_var(svc)) if self.fixed_ports else None
             if preset:
@@ -73,8 +85,8 @@ class Suite:
             elif self.fixed_ports and _port_free(DEFAULT_PORTS[svc]):
                 self.addrs[svc] = f"127.0.0.1:{DEFAULT_PORTS[svc]}"
             else:
-                self.addrs[svc] = f"127.0.0.1:{free_port()}"
-            self.metrics_addrs[svc] = f"127.0.0.1:{free_port()}"
+                self.addrs[svc] = f"127.0.0.1:{next(spare)}"
+            self.metrics_addrs[svc] = f"127.0.0.1:{next(spare)}"
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ) | self.extra_env
