@@ -57,6 +57,7 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
     problems: list[FieldViolation] = []
     # The lines of a request repeat a few dates and amounts: each distinct text is parsed once.
     parse = Parsed(problems)
+    decimals, dates = parse.decimals, parse.dates
     people: list[PatientRecord] = []
     records: list[ClaimRecord] = []
     if not cases:
@@ -83,20 +84,28 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
             lines: list[LineRecord] = []
             seen: set[str] = set()
             for li, line in enumerate(e.lines):
-                la = f"{at}.lines[{li}]"
-                line_id = line.line_id
-                if not line_id:
-                    problems.append(FieldViolation(f"{la}.line_id", "required"))
-                elif line_id in seen:
-                    problems.append(FieldViolation(f"{la}.line_id", f"duplicate line id {line_id!r} in the encounter"))
+                line_id, item_code = line.line_id, line.item_code
+                qty_text, amount_text, price_text = line.quantity, line.amount.amount, line.unit_price.amount
+                day_text = line.service_date
+                # Most lines repeat texts already parsed and are well formed: looked up
+                # directly, and the field names built only for a line that needs them.
+                qty, amount, day = decimals.get(qty_text), decimals.get(amount_text), dates.get(day_text)
+                price = decimals.get(price_text) if price_text else None
+                if (qty is None or amount is None or day is None or (price is None and price_text)
+                        or not line_id or not item_code or line_id in seen):
+                    la = f"{at}.lines[{li}]"
+                    if not line_id:
+                        problems.append(FieldViolation(f"{la}.line_id", "required"))
+                    elif line_id in seen:
+                        problems.append(FieldViolation(f"{la}.line_id",
+                                                       f"duplicate line id {line_id!r} in the encounter"))
+                    if not item_code:
+                        problems.append(FieldViolation(f"{la}.item_code", "required"))
+                    qty = parse.decimal(qty_text, la, "quantity", required=True)
+                    amount = parse.decimal(amount_text, la, "amount", required=True)
+                    price = parse.decimal(price_text, la, "unit_price")
+                    day = parse.day(day_text, la, "service_date", required=True)
                 seen.add(line_id)
-                item_code = line.item_code
-                if not item_code:
-                    problems.append(FieldViolation(f"{la}.item_code", "required"))
-                qty = parse.decimal(line.quantity, la, "quantity", required=True)
-                amount = parse.decimal(line.amount.amount, la, "amount", required=True)
-                price = parse.decimal(line.unit_price.amount, la, "unit_price")
-                day = parse.day(line.service_date, la, "service_date", required=True)
                 if qty is None or amount is None or day is None:
                     continue
                 lines.append(LineRecord(line_id, item_code, line.item_name, line.item_type,

@@ -68,3 +68,16 @@ def test_a_line_record_is_frozen_and_compares_by_value() -> None:
     assert dataclasses.replace(line, amount=Decimal("5")).amount == Decimal("5")
     with pytest.raises(dataclasses.FrozenInstanceError):
         line.amount = Decimal("0")  # type: ignore[misc]
+
+
+def test_a_line_whose_values_were_all_seen_before_is_still_checked_for_id_and_item_code() -> None:
+    # Lines whose texts repeat earlier ones skip the parse; their own fields are checked all the same.
+    no_item = fee_line("3")
+    no_item.item_code = ""
+    with pytest.raises(InvalidArgument) as err:
+        read_cases(cases(fee_line("1"), fee_line("1"), no_item, fee_line("")))
+    assert [(v.field, v.reason) for v in err.value.violations] == [
+        ("cases[0].encounters[0].lines[1].line_id", "duplicate line id '1' in the encounter"),
+        ("cases[0].encounters[0].lines[2].item_code", "required"),
+        ("cases[0].encounters[0].lines[3].line_id", "required"),
+    ]
