@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 import grpc
@@ -43,7 +44,7 @@ from services.claims.ingestion import Ingestion
 from services.claims.metrics import count_findings
 from services.claims.store.analyses import AnalysisRecord, AnalysisWrite, autocommit, history_claims
 from services.claims.store.repository import ClaimsStore
-from services.claims.store.tables import settlements
+from services.claims.store.tables import LINE_ID_LENGTH, ORDER_LINE_NUMBERS, settlements
 from services.claims.translate import finding_from_rules, finding_to_proto, not_valid_bindings
 
 T = TypeVar("T")
@@ -52,12 +53,32 @@ tracer = trace.get_tracer("fundguard.claims")
 log = logging.getLogger(__name__)
 
 
+# The largest magnitude each stored number takes: below 10^digits once rounded to its scale.
+_LINE_LIMITS = {name: (digits, Decimal(10) ** digits - Decimal(5) * Decimal(10) ** -(scale + 1))
+                for name, (digits, scale) in ORDER_LINE_NUMBERS.items()}
+
+
 def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRecord], list[ClaimRecord]]:
     """Domain records from the wire, naming every malformed field at once."""
     problems: list[FieldViolation] = []
     # The lines of a request repeat a few dates and amounts: each distinct text is parsed once.
     parse = Parsed(problems)
-    decimals, dates = parse.decimals, parse.dates
+    dates = parse.dates
+    # A fee line's numbers that parsed and fit their stored columns, by field and text.
+    quantities: dict[str, Decimal] = {}
+    amounts: dict[str, Decimal] = {}
+    prices: dict[str, Decimal] = {}
+
+    def within(value: Decimal | None, text: str, fitting: dict[str, Decimal], at: str, name: str) -> Decimal | None:
+        if value is None:
+            return None
+        digits, limit = _LINE_LIMITS[name]
+        if abs(value) >= limit:
+            problems.append(FieldViolation(f"{at}.{name}", f"must have at most {digits} integer digits, got {text!r}"))
+            return None
+        fitting[text] = value
+        return value
+
     people: list[PatientRecord] = []
     records: list[ClaimRecord] = []
     if not cases:
@@ -89,28 +110,36 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
                 day_text = line.service_date
                 # Most lines repeat texts already parsed and are well formed: looked up
                 # directly, and the field names built only for a line that needs them.
-                qty, amount, day = decimals.get(qty_text), decimals.get(amount_text), dates.get(day_text)
-                price = decimals.get(price_text) if price_text else None
+                qty, amount, day = quantities.get(qty_text), amounts.get(amount_text), dates.get(day_text)
+                price = prices.get(price_text) if price_text else None
+                original = line.original_line_id
                 if (qty is None or amount is None or day is None or (price is None and price_text)
-                        or not line_id or not item_code or line_id in seen):
+                        or not line_id or not item_code or line_id in seen
+                        or len(line_id) > LINE_ID_LENGTH or len(original) > LINE_ID_LENGTH):
                     la = f"{at}.lines[{li}]"
                     if not line_id:
                         problems.append(FieldViolation(f"{la}.line_id", "required"))
                     elif line_id in seen:
                         problems.append(FieldViolation(f"{la}.line_id",
                                                        f"duplicate line id {line_id!r} in the encounter"))
+                    for name, text in (("line_id", line_id), ("original_line_id", original)):
+                        if len(text) > LINE_ID_LENGTH:
+                            problems.append(FieldViolation(f"{la}.{name}",
+                                                           f"must be at most {LINE_ID_LENGTH} characters"))
                     if not item_code:
                         problems.append(FieldViolation(f"{la}.item_code", "required"))
-                    qty = parse.decimal(qty_text, la, "quantity", required=True)
-                    amount = parse.decimal(amount_text, la, "amount", required=True)
-                    price = parse.decimal(price_text, la, "unit_price")
+                    qty = within(parse.decimal(qty_text, la, "quantity", required=True), qty_text,
+                                 quantities, la, "quantity")
+                    amount = within(parse.decimal(amount_text, la, "amount", required=True), amount_text,
+                                    amounts, la, "amount")
+                    price = within(parse.decimal(price_text, la, "unit_price"), price_text, prices, la, "unit_price")
                     day = parse.day(day_text, la, "service_date", required=True)
                 seen.add(line_id)
                 if qty is None or amount is None or day is None:
                     continue
                 lines.append(LineRecord(line_id, item_code, line.item_name, line.item_type,
                                         line.item_class, qty, price, amount, day, line.dept_code,
-                                        line.doctor_code, line.doctor_name, line.original_line_id))
+                                        line.doctor_code, line.doctor_name, original))
             records.append(ClaimRecord(
                 claim_id=claim_id_for(e.institution_code, e.encounter_id), encounter_id=e.encounter_id,
                 institution_code=e.institution_code, institution_level=e.institution_level,

@@ -2,11 +2,11 @@
 
 A request, or a batch of them, reads twice (the stored answers of replayed request ids; the
 patients' history) and writes in one transaction of two statements: patients, claims and
-order lines while rules and physician_codes answer, then findings and the analysis records
-with the COMMIT (``AnalysisWrite``). Each table's rows travel
-as one JSON array read back with ``json_populate_recordset`` as the table's own row type (the
-order lines, hundreds of rows, as one JSON array per column: ``_json_columns``), so a value
-is converted by the column's type exactly as a multi-row INSERT of it would be, and the SQL
+their order lines while rules and physician_codes answer, then findings and the analysis
+records with the COMMIT (``AnalysisWrite``). Each table's rows travel
+as one JSON array read back with ``json_populate_recordset`` as the table's own row type (a
+claim's order lines are one row of ``claim_orders``, its lines one JSON array of arrays), so
+a value is converted by the column's type exactly as a multi-row INSERT of it would be, and the SQL
 text never changes with the number of rows (SQLAlchemy would otherwise compile a multi-row
 VALUES statement afresh for every request). Every statement is also prepared on
 the server once per connection: parsing and planning the write each time cost PostgreSQL
@@ -31,15 +31,24 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSON, insert
 from sqlalchemy.engine import Connection, Engine
 
 from services.claims.domain.model import ClaimRecord, FindingRecord, LineRecord, PatientRecord
-from services.claims.store.tables import analyses, claims, fee_lines, fill_in, findings, order_lines, patients
+from services.claims.store.tables import (
+    ORDER_LINE_FIELDS,
+    analyses,
+    claim_orders,
+    claims,
+    fee_lines,
+    fill_in,
+    findings,
+    patients,
+)
 
 # The columns each write names, as the domain records carry them (the rest take their
 # server defaults, as before: received_at, created_at, state's default...).
 PATIENT_COLUMNS = [f.name for f in fields(PatientRecord)]
 CLAIM_COLUMNS = [f.name for f in fields(ClaimRecord) if f.name != "lines"] + ["trace_id", "traceparent"]
-LINE_HEADS = ["claim_id", "patient_id", "institution_code"]  # an order line's, from its claim
-LINE_FIELDS = [f.name for f in fields(LineRecord)]
-LINE_COLUMNS = [*LINE_HEADS, *LINE_FIELDS]
+ORDER_COLUMNS = ["claim_id", "patient_id", "institution_code", "lines"]
+# A stored order line is its LineRecord's values, in order.
+assert tuple(f.name for f in fields(LineRecord)) == ORDER_LINE_FIELDS
 FINDING_COLUMNS = [*(f.name for f in fields(FindingRecord)), "moment"]
 ANALYSIS_COLUMNS = ["request_id", "moment", "trigger_scene", "task_id", "claim_ids", "finding_ids",
                     "requested_at", "responded_at"]
@@ -94,28 +103,6 @@ def _json_rows(table: sa.Table, param: str, columns: Sequence[str]) -> sa.Select
     return sa.select(*(rows.c[c] for c in columns))
 
 
-# How a column's value is read from the text of a JSON array element. Lengths and scales
-# (typmods) are left to the INSERT's assignment, which checks and rounds as it would for a
-# multi-row INSERT: an explicit cast to varchar(n) would cut an over-long value silently.
-_FROM_TEXT: dict[type[sa.types.TypeEngine[Any]], str] = {sa.String: "", sa.Numeric: "::numeric", sa.Date: "::date"}
-
-
-def _json_columns(table: sa.Table, param: str, columns: Sequence[str]) -> sa.TextualSelect:
-    """The rows given as one JSON array per column (``param_<column>``), typed as ``table``'s
-    columns. Cheaper than an array of objects for rows in their hundreds: the text is half
-    the size without the keys, and PostgreSQL builds no key table per row (it measured half
-    the CPU of ``json_populate_recordset`` on a batch's order lines)."""
-    arrays, values = [], []
-    for c in columns:
-        kind = next(k for k in _FROM_TEXT if isinstance(table.c[c].type, k))
-        arrays.append(f"json_array_elements_text(CAST(:{param}_{c} AS JSON))")
-        values.append(f"{c}{_FROM_TEXT[kind]}")
-    name = f"new_{table.name}"
-    return (sa.text(f"SELECT {', '.join(values)} FROM ROWS FROM ({', '.join(arrays)}) AS {name}({', '.join(columns)})")
-            .bindparams(*(sa.bindparam(f"{param}_{c}", type_=sa.Text) for c in columns))
-            .columns(*(sa.column(c) for c in columns)))
-
-
 def _seen() -> Prepared:
     """The first statement of a batch's write: what its checks saw (patients, claims, order
     lines), sent while rules and physician_codes are still answering."""
@@ -131,15 +118,23 @@ def _seen() -> Prepared:
         index_elements=[claims.c.claim_id],
         set_=fill_in(claims, new_claims.excluded, [c.name for c in claims.columns if c.name not in keep]),
     )
-    new_lines = insert(order_lines).from_select(LINE_COLUMNS, _json_columns(order_lines, "lines", LINE_COLUMNS))
-    # Orders may still change before settlement: the latest order wins.
-    new_lines = new_lines.on_conflict_do_update(
-        index_elements=[order_lines.c.claim_id, order_lines.c.line_id],
-        set_={k: new_lines.excluded[k] for k in LINE_COLUMNS if k not in ("claim_id", "line_id")},
+    new_orders = insert(claim_orders).from_select(ORDER_COLUMNS, _json_rows(claim_orders, "orders", ORDER_COLUMNS))
+    # Orders may still change before settlement: a line sent again replaces the stored one
+    # (by line id), lines not sent again stay.
+    merged = sa.literal_column(
+        "(SELECT json_agg(merged.line) FROM ("
+        "SELECT line FROM json_array_elements(excluded.lines) AS line UNION ALL "
+        "SELECT line FROM json_array_elements(claims.claim_orders.lines) AS line "
+        "WHERE line ->> 0 NOT IN (SELECT sent ->> 0 FROM json_array_elements(excluded.lines) AS sent)"
+        ") AS merged)", JSON)
+    new_orders = new_orders.on_conflict_do_update(
+        index_elements=[claim_orders.c.claim_id],
+        set_={"patient_id": new_orders.excluded.patient_id,
+              "institution_code": new_orders.excluded.institution_code, "lines": merged},
     )
     # Data-modifying CTEs all run, referenced or not.
-    return Prepared.of("claims_record_seen", new_lines.add_cte(new_patients.cte("saved_patients"),
-                                                               new_claims.cte("saved_claims")))
+    return Prepared.of("claims_record_seen", new_orders.add_cte(new_patients.cte("saved_patients"),
+                                                                new_claims.cte("saved_claims")))
 
 
 def _found() -> Prepared:
@@ -289,10 +284,10 @@ class AnalysisWrite:
         people_rows = [p.__dict__ for p in {p.patient_id: p for a in batch for p in a.people}.values()]
         claim_rows = [{k: v for k, v in r.__dict__.items() if k != "lines"}
                       | {"trace_id": a.trace_id, "traceparent": a.traceparent} for a in batch for r in a.records]
-        lines = _line_columns([r for a in batch for r in a.records])
+        orders = _order_rows([r for a in batch for r in a.records])
         assert not self.open, "one transaction per write"
         self.open = True  # from here on, even if the statement fails half-way
-        SEEN.run(self.conn, {"patients": _dumps(people_rows), "claims": _dumps(claim_rows), **lines},
+        SEEN.run(self.conn, {"patients": _dumps(people_rows), "claims": _dumps(claim_rows), "orders": _dumps(orders)},
                  before="BEGIN; ")
 
     def found(self, batch: Sequence[AnalysisRecord]) -> None:
@@ -312,14 +307,10 @@ def record_analyses(conn: Connection, batch: Sequence[AnalysisRecord]) -> None:
         write.found(batch)
 
 
-_line_values = operator.attrgetter(*LINE_FIELDS)
+_line_values = operator.attrgetter(*ORDER_LINE_FIELDS)
 
 
-def _line_columns(records: Sequence[ClaimRecord]) -> dict[str, str]:
-    """The claims' order lines as the write's parameters: one JSON array per column."""
-    columns: dict[str, Sequence[Any]] = {
-        name: [value for r in records for value in [getattr(r, name)] * len(r.lines)] for name in LINE_HEADS}
-    # A tuple of values per line, transposed into a tuple per column.
-    per_line = list(zip(*(_line_values(line) for r in records for line in r.lines), strict=True))
-    columns |= zip(LINE_FIELDS, per_line or [()] * len(LINE_FIELDS), strict=True)
-    return {f"lines_{name}": _dumps(values) for name, values in columns.items()}
+def _order_rows(records: Sequence[ClaimRecord]) -> list[dict[str, Any]]:
+    """Each claim's order lines as its claim_orders row: the lines as arrays of values."""
+    return [{"claim_id": r.claim_id, "patient_id": r.patient_id, "institution_code": r.institution_code,
+             "lines": [_line_values(line) for line in r.lines]} for r in records if r.lines]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 
 SCHEMA = "claims"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -85,28 +85,51 @@ fee_lines = sa.Table(
 # Orders seen by pre/in-event analysis (3101/3102). Kept apart from the billed fee details:
 # the monthly audit and the deductions judge only what was billed (2204/2301), so a hospital
 # that checks its orders in real time and then uploads its fee details is not judged twice.
-order_lines = sa.Table(
-    "order_lines",
+# One row per claim, its order lines one JSON array each (decision 0025): a 50-line check
+# writes one row and one index entry instead of fifty, at a fifth of PostgreSQL's CPU and a
+# twentieth of the WAL. The view ``order_lines`` shows them one row per line, typed.
+claim_orders = sa.Table(
+    "claim_orders",
     metadata,
     sa.Column("claim_id", sa.String(96), primary_key=True),
-    sa.Column("line_id", sa.String(64), primary_key=True),  # rx_id
-    sa.Column("service_date", sa.Date, nullable=False),
     sa.Column("patient_id", sa.String(64), nullable=False, server_default=""),
     sa.Column("institution_code", sa.String(16), nullable=False, server_default=""),
-    sa.Column("item_code", sa.Text, nullable=False),
-    sa.Column("item_name", sa.Text, nullable=False, server_default=""),
-    sa.Column("item_type", sa.Text, nullable=False, server_default=""),
-    sa.Column("item_class", sa.Text, nullable=False, server_default=""),
-    sa.Column("quantity", sa.Numeric(14, 4), nullable=False),
-    sa.Column("unit_price", sa.Numeric(16, 4), nullable=True),
-    sa.Column("amount", MONEY, nullable=False),
-    sa.Column("dept_code", sa.Text, nullable=False, server_default=""),
-    sa.Column("doctor_code", sa.Text, nullable=False, server_default=""),
-    sa.Column("doctor_name", sa.Text, nullable=False, server_default=""),
-    sa.Column("original_line_id", sa.String(64), nullable=False, server_default=""),
+    # [[line_id, item_code, item_name, item_type, item_class, quantity, unit_price, amount,
+    #   service_date, dept_code, doctor_code, doctor_name, original_line_id], ...]: ORDER_LINE_FIELDS,
+    # values as text (decimals exactly as sent, dates ISO), unit_price null when not given.
+    sa.Column("lines", JSON, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    # No index by patient: nothing reads orders that way (history is billed lines), and each
-    # real-time check would maintain one more index entry per line.
+)
+ORDER_LINE_FIELDS = ("line_id", "item_code", "item_name", "item_type", "item_class", "quantity", "unit_price",
+                     "amount", "service_date", "dept_code", "doctor_code", "doctor_name", "original_line_id")
+# Each order line's numbers as the columns hold them (integer digits, decimals): a check
+# whose value would not fit is refused by name rather than stored unreadable.
+ORDER_LINE_NUMBERS = {"quantity": (10, 4), "unit_price": (12, 4), "amount": (12, 2)}
+LINE_ID_LENGTH = 64  # line ids and original line ids, as fee_lines holds them
+
+# The view over claim_orders (migration a4c81f0d9b27), in metadata of its own so that
+# autogenerate never takes it for a table to create.
+views = sa.MetaData(schema=SCHEMA)
+order_lines = sa.Table(
+    "order_lines",
+    views,
+    sa.Column("claim_id", sa.String(96)),
+    sa.Column("line_id", sa.Text),  # rx_id
+    sa.Column("service_date", sa.Date),
+    sa.Column("patient_id", sa.String(64)),
+    sa.Column("institution_code", sa.String(16)),
+    sa.Column("item_code", sa.Text),
+    sa.Column("item_name", sa.Text),
+    sa.Column("item_type", sa.Text),
+    sa.Column("item_class", sa.Text),
+    sa.Column("quantity", sa.Numeric(14, 4)),
+    sa.Column("unit_price", sa.Numeric(16, 4)),
+    sa.Column("amount", MONEY),
+    sa.Column("dept_code", sa.Text),
+    sa.Column("doctor_code", sa.Text),
+    sa.Column("doctor_name", sa.Text),
+    sa.Column("original_line_id", sa.Text),
+    sa.Column("received_at", sa.DateTime(timezone=True)),
 )
 
 analyses = sa.Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,11 @@ def test_runner_finds_other_areas_runnable_modules(tmp_path: Path, monkeypatch: 
     (tmp_path / "other_thing.py").write_text('if __name__ == "__main__":\n    pass\n')
     monkeypatch.setattr(run.common, "BENCH", tmp_path)
     assert run.modules() == [*run.OWN, "claims_ingest"]
+
+
+def test_machine_speed_times_the_workload_alone_and_on_every_core() -> None:
+    from bench.common import machine_speed
+
+    speed = machine_speed(rounds=1)
+    assert speed["cores"] == (os.cpu_count() or 1)
+    assert 0 < speed["one_process_ms"] < 60_000 and 0 < speed["one_process_per_core_ms"] < 60_000

@@ -81,3 +81,32 @@ def test_a_line_whose_values_were_all_seen_before_is_still_checked_for_id_and_it
         ("cases[0].encounters[0].lines[2].item_code", "required"),
         ("cases[0].encounters[0].lines[3].line_id", "required"),
     ]
+
+
+def test_numbers_that_would_not_fit_their_stored_columns_are_refused_by_name() -> None:
+    # quantity NUMERIC(14, 4), unit_price NUMERIC(16, 4), amount NUMERIC(14, 2): once rounded
+    # to its scale a value must stay below 10^10, 10^12 and 10^12. The same text may fit one
+    # field and not another.
+    with pytest.raises(InvalidArgument) as err:
+        read_cases(cases(
+            fee_line("1", quantity="10000000000", amount="10000000000", price="999999999999.9999"),
+            fee_line("2", quantity="9999999999.99995", amount="999999999999.995", price="1e12"),
+            fee_line("3", quantity="9999999999.9999", amount="999999999999.99", price="10000000000")))
+    assert [(v.field, v.reason) for v in err.value.violations] == [
+        ("cases[0].encounters[0].lines[0].quantity", "must have at most 10 integer digits, got '10000000000'"),
+        ("cases[0].encounters[0].lines[1].quantity", "must have at most 10 integer digits, got '9999999999.99995'"),
+        ("cases[0].encounters[0].lines[1].amount", "must have at most 12 integer digits, got '999999999999.995'"),
+        ("cases[0].encounters[0].lines[1].unit_price", "must have at most 12 integer digits, got '1e12'"),
+    ]
+
+
+def test_line_ids_longer_than_stored_ones_are_refused_by_name() -> None:
+    # Order lines are stored as JSON (decision 0025): the lengths fee_lines holds are checked here.
+    long_original = fee_line("2")
+    long_original.original_line_id = "x" * 65
+    with pytest.raises(InvalidArgument) as err:
+        read_cases(cases(fee_line("9" * 65), long_original, fee_line("3" * 64)))
+    assert [(v.field, v.reason) for v in err.value.violations] == [
+        ("cases[0].encounters[0].lines[0].line_id", "must be at most 64 characters"),
+        ("cases[0].encounters[0].lines[1].original_line_id", "must be at most 64 characters"),
+    ]
