@@ -45,6 +45,40 @@ def machine() -> str:
             f"Polars {polars.__version__}").replace("  ", " ")
 
 
+# A fixed pure-Python workload (arithmetic, dicts, JSON): its wall time says how fast this
+# machine runs Python at the moment, which drifts by the hour on a shared machine.
+_SPEED_WORK = """
+import json, time
+t = time.perf_counter()
+s = 0
+for i in range(600_000):
+    s += i * i % 7
+d = {"a": [{"x": i, "y": str(i)} for i in range(2000)]}
+for _ in range(15):
+    json.loads(json.dumps(d))
+print((time.perf_counter() - t) * 1000)
+"""
+
+
+def machine_speed(rounds: int = 5) -> dict[str, float]:
+    """Milliseconds the fixed workload takes (median of ``rounds``): run alone, and run in one
+    process per core at once. On a quiet machine with cores of its own the two are equal; the
+    second is higher when the cores share hardware or the host is busy."""
+    import subprocess
+    import sys
+
+    def once(processes: int) -> list[float]:
+        running = [subprocess.Popen([sys.executable, "-c", _SPEED_WORK], stdout=subprocess.PIPE, text=True)
+                   for _ in range(processes)]
+        return [float(p.communicate()[0]) for p in running]
+
+    cores = os.cpu_count() or 1
+    alone = [t for _ in range(rounds) for t in once(1)]
+    together = [t for _ in range(rounds) for t in once(cores)]
+    return {"one_process_ms": round(statistics.median(alone), 1),
+            "one_process_per_core_ms": round(statistics.median(together), 1), "cores": cores}
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

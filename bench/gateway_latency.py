@@ -29,6 +29,7 @@ from typing import Any
 
 import grpc
 
+from bench.common import machine_speed
 from bench.gateway_http_load import OpenLoop, Pool, request_bytes
 from fundguard.claims.v1 import claims_pb2_grpc
 from fundguard.demo import SAMPLES, load_samples
@@ -329,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (1 if args.quick else 3)
     env = {"OTEL_TRACES_SAMPLER": os.environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
            "FUNDGUARD_GATEWAY_WORKERS": str(args.workers)}
+    speed_before = machine_speed()
     with tempfile.TemporaryDirectory(prefix="fg-bench-gw-") as tmp, \
             Suite(Path(tmp), None, fixed_ports=False, extra_env=env) as suite:
         load_samples(suite)
@@ -342,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = asyncio.run(measure(load, suite.addrs["claims"], rates, seconds, repeats, process_roots(suite),
                                    suite.database_url))
         print(f"measured in {time.monotonic() - t:.0f} s")
+    speed_after = machine_speed()
     at = {(r["kind"], r["rate"]): r for r in rows}
     target = 200.0 if (("3101", 200.0) in at) else rates[-1]
     main_row, base_row, direct_row = at[("3101", target)], at[("noop", target)], at[("direct", target)]
@@ -354,7 +357,10 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_ms_per_request": breakdown, "curve": rows, "seconds_per_point": seconds, "repeats": repeats,
         "gateway_workers": args.workers,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "load_average_at_end": os.getloadavg()},
+                    "load_average_at_end": os.getloadavg(),
+                    # The machine's speed drifts by the hour: the same code's figures compare
+                    # only together with these (bench.common.machine_speed).
+                    "speed_before": speed_before, "speed_after": speed_after},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
