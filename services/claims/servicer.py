@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import grpc
 import sqlalchemy as sa
@@ -42,9 +42,10 @@ from services.claims.domain.model import ClaimRecord, LineRecord, PatientRecord,
 from services.claims.domain.volumes import DoctorVolume, check_request, period_dates
 from services.claims.ingestion import Ingestion
 from services.claims.metrics import count_findings
+from services.claims.store import tables
 from services.claims.store.analyses import AnalysisRecord, AnalysisWrite, autocommit, history_claims
 from services.claims.store.repository import ClaimsStore
-from services.claims.store.tables import LINE_ID_LENGTH, ORDER_LINE_NUMBERS, settlements
+from services.claims.store.tables import settlements
 from services.claims.translate import finding_from_rules, finding_to_proto, not_valid_bindings
 
 T = TypeVar("T")
@@ -53,9 +54,36 @@ tracer = trace.get_tracer("fundguard.claims")
 log = logging.getLogger(__name__)
 
 
-# The largest magnitude each stored number takes: below 10^digits once rounded to its scale.
-_LINE_LIMITS = {name: (digits, Decimal(10) ** digits - Decimal(5) * Decimal(10) ** -(scale + 1))
-                for name, (digits, scale) in ORDER_LINE_NUMBERS.items()}
+def _number_limit(column: sa.Column[Any]) -> tuple[int, Decimal]:
+    """A NUMERIC(p, s) column's integer digits, and the magnitude a value must stay below so
+    that, rounded to s decimals, it still fits."""
+    numeric = cast(sa.Numeric[Any], column.type)
+    assert numeric.precision is not None and numeric.scale is not None
+    digits = numeric.precision - numeric.scale
+    return digits, Decimal(10) ** digits - Decimal(5) * Decimal(10) ** -(numeric.scale + 1)
+
+
+def _text_limits(table: sa.Table, names: Sequence[str]) -> dict[str, int]:
+    return {n: cast(sa.String, table.c[n].type).length or 0 for n in names}
+
+
+# What the stored columns hold. A value that would not fit is refused here, by name: in the
+# write it would fail the statement, and with it every check gathered in the same batch.
+_NUMBER_LIMITS = {c.name: _number_limit(c) for c in (tables.order_lines.c.quantity, tables.order_lines.c.unit_price,
+                                                      tables.order_lines.c.amount, tables.claims.c.total_amount)}
+# A line's doctor is named by the findings on it.
+_LINE_TEXT = (_text_limits(tables.fee_lines, ("line_id", "original_line_id"))
+              | _text_limits(tables.findings, ("doctor_code",)))
+_LINE_ID, _DOCTOR = _LINE_TEXT["line_id"], _LINE_TEXT["doctor_code"]  # checked on every line
+_PATIENT_TEXT = _text_limits(tables.patients, ("patient_id", "insurance_type"))
+_ENCOUNTER_TEXT = _text_limits(tables.claims, ("encounter_id", "institution_code", "institution_level",
+                                               "med_type", "doctor_code", "dept_code", "insurance_type"))
+
+
+def _too_long(message: Any, limits: Mapping[str, int], at: str, problems: list[FieldViolation]) -> None:
+    for name, length in limits.items():
+        if len(getattr(message, name)) > length:
+            problems.append(FieldViolation(f"{at}.{name}", f"must be at most {length} characters"))
 
 
 def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRecord], list[ClaimRecord]]:
@@ -72,7 +100,7 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
     def within(value: Decimal | None, text: str, fitting: dict[str, Decimal], at: str, name: str) -> Decimal | None:
         if value is None:
             return None
-        digits, limit = _LINE_LIMITS[name]
+        digits, limit = _NUMBER_LIMITS[name]
         if abs(value) >= limit:
             problems.append(FieldViolation(f"{at}.{name}", f"must have at most {digits} integer digits, got {text!r}"))
             return None
@@ -89,6 +117,7 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
             problems.append(FieldViolation(f"{at}.patient_id", "required"))
         if p.gender not in ("1", "2", "9", ""):
             problems.append(FieldViolation(f"{at}.gender", f"must be 1 (male), 2 (female) or 9, got {p.gender!r}"))
+        _too_long(p, _PATIENT_TEXT, at, problems)
         people.append(PatientRecord(
             p.patient_id, p.name, p.gender, parse.day(p.birth_date, at, "birth_date"),
             parse.day(p.death_date, at, "death_date"), p.insurance_type))
@@ -102,6 +131,7 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
             if e.care_setting not in ("1", "2", "3"):
                 problems.append(FieldViolation(f"{at}.care_setting",
                                                f"must be 1 outpatient, 2 inpatient or 3 pharmacy, got {e.care_setting!r}"))
+            _too_long(e, _ENCOUNTER_TEXT, at, problems)
             lines: list[LineRecord] = []
             seen: set[str] = set()
             for li, line in enumerate(e.lines):
@@ -112,20 +142,17 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
                 # directly, and the field names built only for a line that needs them.
                 qty, amount, day = quantities.get(qty_text), amounts.get(amount_text), dates.get(day_text)
                 price = prices.get(price_text) if price_text else None
-                original = line.original_line_id
+                original, doctor = line.original_line_id, line.doctor_code
                 if (qty is None or amount is None or day is None or (price is None and price_text)
                         or not line_id or not item_code or line_id in seen
-                        or len(line_id) > LINE_ID_LENGTH or len(original) > LINE_ID_LENGTH):
+                        or len(line_id) > _LINE_ID or len(original) > _LINE_ID or len(doctor) > _DOCTOR):
                     la = f"{at}.lines[{li}]"
                     if not line_id:
                         problems.append(FieldViolation(f"{la}.line_id", "required"))
                     elif line_id in seen:
                         problems.append(FieldViolation(f"{la}.line_id",
                                                        f"duplicate line id {line_id!r} in the encounter"))
-                    for name, text in (("line_id", line_id), ("original_line_id", original)):
-                        if len(text) > LINE_ID_LENGTH:
-                            problems.append(FieldViolation(f"{la}.{name}",
-                                                           f"must be at most {LINE_ID_LENGTH} characters"))
+                    _too_long(line, _LINE_TEXT, la, problems)
                     if not item_code:
                         problems.append(FieldViolation(f"{la}.item_code", "required"))
                     qty = within(parse.decimal(qty_text, la, "quantity", required=True), qty_text,
@@ -139,7 +166,7 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
                     continue
                 lines.append(LineRecord(line_id, item_code, line.item_name, line.item_type,
                                         line.item_class, qty, price, amount, day, line.dept_code,
-                                        line.doctor_code, line.doctor_name, original))
+                                        doctor, line.doctor_name, original))
             records.append(ClaimRecord(
                 claim_id=claim_id_for(e.institution_code, e.encounter_id), encounter_id=e.encounter_id,
                 institution_code=e.institution_code, institution_level=e.institution_level,
@@ -148,7 +175,8 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
                 discharge_date=parse.day(e.discharge_date, at, "discharge_date"),
                 doctor_code=e.doctor_code, dept_code=e.dept_code,
                 insurance_type=e.insurance_type or p.insurance_type,
-                total_amount=parse.decimal(e.total_amount.amount, at, "total_amount"),
+                total_amount=within(parse.decimal(e.total_amount.amount, at, "total_amount"), e.total_amount.amount,
+                                    {}, at, "total_amount"),
                 diagnoses=[{"code": d.code, "name": d.name, "main": d.main} for d in e.diagnoses],
                 procedures=[{"code": x.code, "name": x.name, "main": x.main} for x in e.procedures],
                 lines=lines,

@@ -102,13 +102,10 @@ claim_orders = sa.Table(
 )
 ORDER_LINE_FIELDS = ("line_id", "item_code", "item_name", "item_type", "item_class", "quantity", "unit_price",
                      "amount", "service_date", "dept_code", "doctor_code", "doctor_name", "original_line_id")
-# Each order line's numbers as the columns hold them (integer digits, decimals): a check
-# whose value would not fit is refused by name rather than stored unreadable.
-ORDER_LINE_NUMBERS = {"quantity": (10, 4), "unit_price": (12, 4), "amount": (12, 2)}
-LINE_ID_LENGTH = 64  # line ids and original line ids, as fee_lines holds them
 
 # The view over claim_orders (migration a4c81f0d9b27), in metadata of its own so that
-# autogenerate never takes it for a table to create.
+# autogenerate never takes it for a table to create. Its numeric types are what a stored
+# order line's numbers must fit; its line ids are as long as fee_lines' (String(64)).
 views = sa.MetaData(schema=SCHEMA)
 order_lines = sa.Table(
     "order_lines",

@@ -253,6 +253,37 @@ def test_a_batch_answers_each_request_as_analyze_answers_it_alone(claims) -> Non
     assert stored.trace_id == f"{3:032x}"
 
 
+@pytest.mark.parametrize("spoil", ["doctor_code", "total_amount", "line_doctor_code", "line_quantity"])
+def test_a_batch_item_its_claim_could_not_store_fails_alone_and_by_name(claims, spoil: str) -> None:
+    """A value longer or larger than its stored column failed the batch's write, and with it
+    every check gathered with it (INTERNAL for all). It is refused before the write, naming
+    the field; the other item is answered and stored as usual."""
+    tag = uuid.uuid4().hex[:8]
+    good = claims_pb2.AnalyzeRequest(moment=common_pb2.MOMENT_PRE, cases=[case(f"G{tag}", f"G{tag}", "2028-05-02")])
+    bad = claims_pb2.AnalyzeRequest(moment=common_pb2.MOMENT_PRE, cases=[case(f"B{tag}", f"B{tag}", "2028-05-02")])
+    enc = bad.cases[0].encounters[0]
+    field = {"doctor_code": "cases[0].encounters[0].doctor_code",
+             "total_amount": "cases[0].encounters[0].total_amount",
+             "line_doctor_code": "cases[0].encounters[0].lines[0].doctor_code",
+             "line_quantity": "cases[0].encounters[0].lines[0].quantity"}[spoil]
+    if spoil == "doctor_code":
+        enc.doctor_code = "D" * 17
+    elif spoil == "total_amount":
+        enc.total_amount.amount = "1000000000000"
+    elif spoil == "line_doctor_code":
+        enc.lines[0].doctor_code = "D" * 17
+    else:
+        enc.lines[0].quantity = "12345678901"
+    reply = claims.AnalyzeBatch(claims_pb2.AnalyzeBatchRequest(items=[
+        claims_pb2.AnalyzeBatchItem(request=good), claims_pb2.AnalyzeBatchItem(request=bad)]), timeout=30)
+    assert reply.outcomes[0].HasField("response") and reply.outcomes[0].response.claim_ids == [f"{INST}-G{tag}"]
+    assert reply.outcomes[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert field in reply.outcomes[1].error.message
+    with pytest.raises(grpc.RpcError) as missing:
+        claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-B{tag}"), timeout=10)
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 def test_a_batch_item_refused_downstream_fails_alone(claims) -> None:
     """Rules refuse a request claims let through (history the caller sent, with a malformed
     quantity): that item fails with rules' reason, naming the field as it would alone; the

@@ -110,3 +110,22 @@ def test_line_ids_longer_than_stored_ones_are_refused_by_name() -> None:
         ("cases[0].encounters[0].lines[0].line_id", "must be at most 64 characters"),
         ("cases[0].encounters[0].lines[1].original_line_id", "must be at most 64 characters"),
     ]
+
+
+def test_patient_and_encounter_texts_longer_than_their_columns_are_refused_by_name() -> None:
+    spoilt = cases(fee_line("1"))
+    spoilt[0].patient.patient_id = "P" * 65
+    spoilt[0].patient.insurance_type = "310310310"
+    enc = spoilt[0].encounters[0]
+    enc.institution_code, enc.dept_code, enc.med_type = "H" * 17, "A" * 33, "1" * 9
+    enc.total_amount.amount = "999999999999.995"  # 10^12 once rounded to the cent
+    with pytest.raises(InvalidArgument) as err:
+        read_cases(spoilt)
+    assert [(v.field, v.reason) for v in err.value.violations] == [
+        ("cases[0].patient.patient_id", "must be at most 64 characters"),
+        ("cases[0].patient.insurance_type", "must be at most 8 characters"),
+        ("cases[0].encounters[0].institution_code", "must be at most 16 characters"),
+        ("cases[0].encounters[0].med_type", "must be at most 8 characters"),
+        ("cases[0].encounters[0].dept_code", "must be at most 32 characters"),
+        ("cases[0].encounters[0].total_amount", "must have at most 12 integer digits, got '999999999999.995'"),
+    ]
