@@ -97,14 +97,17 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
     amounts: dict[str, Decimal] = {}
     prices: dict[str, Decimal] = {}
 
-    def within(value: Decimal | None, text: str, fitting: dict[str, Decimal], at: str, name: str) -> Decimal | None:
+    def within(value: Decimal | None, text: str, at: str, name: str,
+               fitting: dict[str, Decimal] | None = None) -> Decimal | None:
+        """``value`` if it fits its stored column (remembered in ``fitting``), else None and a problem."""
         if value is None:
             return None
         digits, limit = _NUMBER_LIMITS[name]
         if abs(value) >= limit:
             problems.append(FieldViolation(f"{at}.{name}", f"must have at most {digits} integer digits, got {text!r}"))
             return None
-        fitting[text] = value
+        if fitting is not None:
+            fitting[text] = value
         return value
 
     people: list[PatientRecord] = []
@@ -155,11 +158,11 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
                     _too_long(line, _LINE_TEXT, la, problems)
                     if not item_code:
                         problems.append(FieldViolation(f"{la}.item_code", "required"))
-                    qty = within(parse.decimal(qty_text, la, "quantity", required=True), qty_text,
-                                 quantities, la, "quantity")
-                    amount = within(parse.decimal(amount_text, la, "amount", required=True), amount_text,
-                                    amounts, la, "amount")
-                    price = within(parse.decimal(price_text, la, "unit_price"), price_text, prices, la, "unit_price")
+                    qty = within(parse.decimal(qty_text, la, "quantity", required=True), qty_text, la, "quantity",
+                                 quantities)
+                    amount = within(parse.decimal(amount_text, la, "amount", required=True), amount_text, la,
+                                    "amount", amounts)
+                    price = within(parse.decimal(price_text, la, "unit_price"), price_text, la, "unit_price", prices)
                     day = parse.day(day_text, la, "service_date", required=True)
                 seen.add(line_id)
                 if qty is None or amount is None or day is None:
@@ -176,7 +179,7 @@ def read_cases(cases: Sequence[common_pb2.PatientCase]) -> tuple[list[PatientRec
                 doctor_code=e.doctor_code, dept_code=e.dept_code,
                 insurance_type=e.insurance_type or p.insurance_type,
                 total_amount=within(parse.decimal(e.total_amount.amount, at, "total_amount"), e.total_amount.amount,
-                                    {}, at, "total_amount"),
+                                    at, "total_amount"),
                 diagnoses=[{"code": d.code, "name": d.name, "main": d.main} for d in e.diagnoses],
                 procedures=[{"code": x.code, "name": x.name, "main": x.main} for x in e.procedures],
                 lines=lines,

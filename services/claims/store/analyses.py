@@ -124,7 +124,7 @@ def _seen() -> Prepared:
     merged = sa.literal_column(
         "(SELECT json_agg(merged.line) FROM ("
         "SELECT line FROM json_array_elements(excluded.lines) AS line UNION ALL "
-        "SELECT line FROM json_array_elements(claims.claim_orders.lines) AS line "
+        f"SELECT line FROM json_array_elements({claim_orders.fullname}.lines) AS line "
         "WHERE line ->> 0 NOT IN (SELECT sent ->> 0 FROM json_array_elements(excluded.lines) AS sent)"
         ") AS merged)", JSON)
     new_orders = new_orders.on_conflict_do_update(
