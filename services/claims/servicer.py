@@ -375,9 +375,19 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
                     else:
                         for c in together:
                             c.outcome = exc
+                except (sa.exc.DataError, sa.exc.IntegrityError):
+                    # A value the write could not store (read_cases refuses those it knows
+                    # of; the gateway refuses NUL characters): the same, so that only the
+                    # check that carries it fails.
+                    if len(together) == 1:
+                        raise
+                    alone = together
         for c in alone:
             c.outcome, c.parsed = None, False  # its cases again as the request gave them
-            self._run_round([c], requested_at, context)
+            try:
+                self._run_round([c], requested_at, context)
+            except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
+                c.outcome = exc
         return later
 
     def _round(self, waiting: list[Check], conn: Connection) -> tuple[list[Check], list[Check]]:

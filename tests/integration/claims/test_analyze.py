@@ -284,6 +284,24 @@ def test_a_batch_item_its_claim_could_not_store_fails_alone_and_by_name(claims, 
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+def test_a_batch_item_the_database_cannot_store_fails_alone(claims) -> None:
+    """A NUL character (which the gateway refuses, but claims' own API lets through) makes
+    PostgreSQL refuse the batch's write: each check is then answered alone, so only the one
+    carrying it fails; the other is answered and stored."""
+    tag = uuid.uuid4().hex[:8]
+    good = claims_pb2.AnalyzeRequest(moment=common_pb2.MOMENT_PRE, cases=[case(f"G{tag}", f"G{tag}", "2028-05-02")])
+    bad = claims_pb2.AnalyzeRequest(moment=common_pb2.MOMENT_PRE, cases=[case(f"B{tag}", f"B{tag}", "2028-05-02")])
+    bad.cases[0].patient.name = "王\x00五"
+    reply = claims.AnalyzeBatch(claims_pb2.AnalyzeBatchRequest(items=[
+        claims_pb2.AnalyzeBatchItem(request=good), claims_pb2.AnalyzeBatchItem(request=bad)]), timeout=30)
+    assert reply.outcomes[0].HasField("response") and reply.outcomes[0].response.claim_ids == [f"{INST}-G{tag}"]
+    assert reply.outcomes[1].error.code == grpc.StatusCode.INTERNAL.value[0]
+    assert claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-G{tag}"), timeout=10).claim_id
+    with pytest.raises(grpc.RpcError) as missing:
+        claims.GetClaim(claims_pb2.GetClaimRequest(claim_id=f"{INST}-B{tag}"), timeout=10)
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 def test_a_batch_item_refused_downstream_fails_alone(claims) -> None:
     """Rules refuse a request claims let through (history the caller sent, with a malformed
     quantity): that item fails with rules' reason, naming the field as it would alone; the
