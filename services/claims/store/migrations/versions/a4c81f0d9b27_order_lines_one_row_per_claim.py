@@ -47,6 +47,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('claim_id'),
         schema='claims',
     )
+    # No order line may be written between the copy and the drop (it would be dropped with
+    # the table): writers wait for this transaction; readers go on.
+    op.execute("LOCK TABLE claims.order_lines IN SHARE ROW EXCLUSIVE MODE")
     # A claim's lines ordered by line id; each line first received when its claim was.
     op.execute("""
         INSERT INTO claims.claim_orders (claim_id, patient_id, institution_code, lines, received_at)
@@ -84,6 +87,7 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint('claim_id', 'line_id', name='order_lines_pkey'),
         schema='claims',
     )
+    op.execute("LOCK TABLE claims.claim_orders IN SHARE ROW EXCLUSIVE MODE")
     op.execute("INSERT INTO claims.order_lines_rows SELECT * FROM claims.order_lines")
     op.execute("DROP VIEW claims.order_lines")
     op.drop_table('claim_orders', schema='claims')
