@@ -64,7 +64,9 @@ def _number_limit(column: sa.Column[Any]) -> tuple[int, Decimal]:
 
 
 def _text_limits(table: sa.Table, names: Sequence[str]) -> dict[str, int]:
-    return {n: cast(sa.String, table.c[n].type).length or 0 for n in names}
+    limits = {n: cast(sa.String, table.c[n].type).length for n in names}
+    assert all(limits.values()), f"{table.name}: {names} must all be String(n) columns"
+    return cast(dict[str, int], limits)
 
 
 # What the stored columns hold. A value that would not fit is refused here, by name: in the
@@ -375,19 +377,17 @@ class ClaimsServicer(claims_pb2_grpc.ClaimsServiceServicer):
                     else:
                         for c in together:
                             c.outcome = exc
-                except (sa.exc.DataError, sa.exc.IntegrityError):
+                except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
                     # A value the write could not store (read_cases refuses those it knows
                     # of; the gateway refuses NUL characters): the same, so that only the
                     # check that carries it fails.
-                    if len(together) == 1:
-                        raise
-                    alone = together
+                    if len(together) > 1:
+                        alone = together
+                    else:
+                        together[0].outcome = exc
         for c in alone:
             c.outcome, c.parsed = None, False  # its cases again as the request gave them
-            try:
-                self._run_round([c], requested_at, context)
-            except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
-                c.outcome = exc
+            self._run_round([c], requested_at, context)
         return later
 
     def _round(self, waiting: list[Check], conn: Connection) -> tuple[list[Check], list[Check]]:
