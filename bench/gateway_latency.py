@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
-import gc
 import json
 import os
 import platform
@@ -34,6 +33,7 @@ from bench.common import machine_speed
 from bench.gateway_http_load import OpenLoop, Pool, request_bytes
 from fundguard.claims.v1 import claims_pb2_grpc
 from fundguard.demo import SAMPLES, load_samples
+from fundguard.runtime.heap import freeze_startup_heap
 from fundguard.runtime.supervisor import Suite
 from gateway import national
 from gateway.auth import signed_headers
@@ -109,10 +109,9 @@ class Load:
         # The load generator's own pauses must not count as the suite's latency: a request is
         # timed from its scheduled moment, so a full collection of this process's heap (the
         # suite's modules are imported here too: 70-150 ms, seen inside runs) delayed every
-        # request scheduled meanwhile. Frozen, the heap is not scanned again (as the services
-        # do at start, decision 0023); what the run allocates is collected as usual.
-        gc.collect()
-        gc.freeze()
+        # request scheduled meanwhile. Frozen as the services' are at start (decision 0023),
+        # the heap is not scanned again; what the run allocates is collected as usual.
+        freeze_startup_heap()
         if kind == "direct":
             latencies, reasons = await self._direct(prepared, rate)
         else:
