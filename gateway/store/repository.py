@@ -38,9 +38,13 @@ class CallerRecord:
     revoked: bool
 
 
-def check_caller_fields(caller_id: str, role: str, scope: str) -> None:
+def check_caller_fields(caller_id: str, role: str, scope: str, name: str = "", cert_subject: str | None = None
+                        ) -> None:
     """Who a caller is must make sense before it can be stored."""
-    problems = []
+    # PostgreSQL text cannot hold a NUL: refused by name here, not failed in the insert.
+    problems = [FieldViolation(field, "must not contain a NUL character")
+                for field, text in (("scope", scope), ("name", name), ("cert_subject", cert_subject or ""))
+                if "\x00" in text]
     if not caller_id or len(caller_id) > 64 or not caller_id.replace("-", "").replace("_", "").isalnum():
         problems.append(FieldViolation("caller_id", "1-64 letters, digits, '-' or '_'"))
     if role not in ROLES:
@@ -65,7 +69,7 @@ class CallerStore:
     def add(self, caller_id: str, role: str, scope: str = "", name: str = "",
             cert_subject: str | None = None, token: str | None = None) -> str:
         """Store a new caller; returns its token (shown once, never again)."""
-        check_caller_fields(caller_id, role, scope)
+        check_caller_fields(caller_id, role, scope, name, cert_subject)
         token = token or new_token()
         stmt = insert(callers).values(
             caller_id=caller_id, role=role, scope=scope, name=name, cert_subject=cert_subject or None,

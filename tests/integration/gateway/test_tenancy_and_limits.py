@@ -210,6 +210,9 @@ def test_callers_are_managed_by_admins_and_tokens_shown_once(gw: Gateway) -> Non
     r = gw.as_("admin-1", "POST", "/api/v1/callers", json={"caller_id": "rest-made-2", "role": "institution",
                                                           "scope": "not-a-code"})
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "scope"
+    r = gw.as_("admin-1", "POST", "/api/v1/callers", json={"caller_id": "rest-made-3", "role": "auditor",
+                                                          "name": "\x00"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "name", r.text
     assert gw.as_("admin-1", "POST", "/api/v1/callers/rest-made-1/rotate", json={}).status_code == 200
     assert gw.as_("admin-1", "DELETE", "/api/v1/callers/rest-made-1").status_code == 204
     assert gw.as_("admin-1", "DELETE", "/api/v1/callers/rest-made-1").status_code == 404

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from fundguard.runtime.errors import InvalidArgument
 from fundguard.runtime.settings import SettingsError
 from gateway.auth import (
     Authenticator,
@@ -170,6 +171,14 @@ def test_caller_fields(role: str, scope: str, ok: bool) -> None:
     else:
         with pytest.raises(Exception, match="role|scope"):
             check_caller_fields("c-1", role, scope)
+
+
+@pytest.mark.parametrize("field", ["scope", "name", "cert_subject"])
+def test_caller_fields_refuse_nul_by_name(field: str) -> None:
+    given = {"scope": "H32118100064", "name": "", "cert_subject": None} | {field: "H321181\x00\x00\x00\x00\x00"}
+    with pytest.raises(InvalidArgument) as refused:
+        check_caller_fields("c-1", "institution", **given)
+    assert [v.field for v in refused.value.violations] == [field]
 
 
 def test_tokens_are_sealed_per_caller() -> None:
